@@ -38,6 +38,7 @@ __all__ = [
     "Swipe",
     "SystemButton",
     "Terminate",
+    "TripleClick",
     "Type",
     "Wait",
     "action_json_schema",
@@ -111,6 +112,14 @@ class DoubleClick(_ActionBase):
     """Double left click. Without a point it clicks where the cursor is."""
 
     type: Literal["double_click"] = "double_click"
+    x: Coordinate | None = None
+    y: Coordinate | None = None
+
+
+class TripleClick(_ActionBase):
+    """Triple left click (selects a line or paragraph). Without a point it clicks where the cursor is."""
+
+    type: Literal["triple_click"] = "triple_click"
     x: Coordinate | None = None
     y: Coordinate | None = None
 
@@ -239,7 +248,12 @@ class Answer(_ActionBase):
 
 
 class CallUser(_ActionBase):
-    """Ask the person for help (a login, a captcha); the run pauses until they answer."""
+    """Ask the person for help (a login, a captcha, a question); the run pauses until they answer.
+
+    Every family's hand-over verb lands here: UI-TARS ``call_user``, MAI-UI ``ask_user``, GUI-Owl
+    ``interact``, AutoGLM ``Take_over``/``Interact``, UI-Venus ``CallUser``. The answer goes back to the
+    model and the run resumes.
+    """
 
     type: Literal["call_user"] = "call_user"
     message: str = ""
@@ -256,6 +270,7 @@ class Terminate(_ActionBase):
 Action: TypeAlias = Annotated[
     Click
     | DoubleClick
+    | TripleClick
     | RightClick
     | MiddleClick
     | LongPress
@@ -278,7 +293,7 @@ Action: TypeAlias = Annotated[
 ActionAdapter: TypeAdapter[Action] = TypeAdapter(Action)
 
 POINTING_TYPES = frozenset(
-    {"click", "double_click", "right_click", "middle_click", "long_press", "move", "drag", "swipe", "scroll"}
+    {"click", "double_click", "triple_click", "right_click", "middle_click", "long_press", "move", "drag", "swipe", "scroll"}
 )
 """Action types that may carry a point and so need coordinate mapping."""
 

@@ -66,7 +66,7 @@ def _label(kind: str, action: dict[str, Any]) -> str:
     if kind in ("system_button", "open_app", "scroll", "wait", "terminate", "answer", "call_user"):
         detail = action.get("button") or action.get("name") or action.get("direction") or action.get("status") or ""
         return f"{kind} {detail}".strip()
-    if kind in ("long_press", "double_click", "right_click", "middle_click", "drag", "move"):
+    if kind in ("long_press", "double_click", "triple_click", "right_click", "middle_click", "drag", "move"):
         return kind
     return ""
 

@@ -80,6 +80,7 @@ __all__ = [
 _CLICKS: dict[str, tuple[str, int]] = {
     "click": ("left", 1),
     "double_click": ("left", 2),
+    "triple_click": ("left", 3),
     "right_click": ("right", 1),
     "middle_click": ("middle", 1),
 }
@@ -401,6 +402,7 @@ class DesktopEnv(Env):
 _HANDLERS: dict[str, Callable[[DesktopEnv, Any], None]] = {
     "click": DesktopEnv._do_click,
     "double_click": DesktopEnv._do_click,
+    "triple_click": DesktopEnv._do_click,
     "right_click": DesktopEnv._do_click,
     "middle_click": DesktopEnv._do_click,
     "move": DesktopEnv._do_move,

@@ -62,7 +62,7 @@ _JPEG_QUALITY = 85
 _OPEN_REPLY_CHARS = 1500
 """Replies up to this long are shown expanded; longer ones start collapsed."""
 _SUITE_COLUMNS = ("Task", "Goal", "Device", "Result", "Status", "Steps", "Time", "Tokens", "Checks", "Run")
-_LABELLED = ("long_press", "double_click", "right_click", "middle_click", "drag", "move", "scroll")
+_LABELLED = ("long_press", "double_click", "triple_click", "right_click", "middle_click", "drag", "move", "scroll")
 
 
 class CheckRow(BaseModel):

@@ -40,6 +40,9 @@ class ParsedReply:
     raw_text: str
     actions: tuple[Action, ...]
     thought: str | None = None
+    sensitive: str | None = None
+    """The model's own statement that this step is a sensitive operation (AutoGLM's ``message`` on a
+    tap that pays or deletes); the confirm policy asks a person before it runs."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,10 @@ class ModelFamily(ABC):
     default_history_images: ClassVar[int] = 0
     needs_special_tokens: ClassVar[bool] = False
     factor: ClassVar[int] = IMAGE_FACTOR
+    source: ClassVar[str] = ""
+    """Where the format comes from: the authors' repository and files it was read from."""
+    choices: ClassVar[str] = ""
+    """Where the authors' own sources disagree, which one this family follows and why."""
 
     min_pixels: int | None = None
     max_pixels: int | None = None
@@ -184,6 +191,25 @@ class ModelFamily(ABC):
     def history_text(self, action: Action) -> str:
         """How one past action is written in the text history (defaults to the reply form)."""
         return self.format_action(action)
+
+    def grounding_messages(self, instruction: str, screen: Size) -> list[Message]:
+        """The messages that ask the model to locate one described element on this screen.
+
+        Families whose authors publish a grounding prompt (the one their ScreenSpot numbers were measured
+        with) override this; the default asks through the agent prompt, as the agent itself would.
+        """
+        return self.render(instruction, screen)
+
+    def parse_grounding(self, text: str, screen: Size) -> tuple[float, float]:
+        """The point a grounding answer names, in ``self.space(screen)`` (a box is its centre).
+
+        Raises:
+            ActionParseError: the answer names no point.
+        """
+        for action in self.parse(text, screen).actions:
+            for _, _, x, y in action.points():
+                return float(x), float(y)
+        raise ActionParseError("the answer names no point; reply with the element's coordinates", text)
 
 
 def wrap_validation(raw_text: str, what: str, exc: Exception) -> ActionParseError:
