@@ -1,10 +1,15 @@
 """Offline grounding evaluation: does the model click inside the target, screenshot by screenshot?
 
-Each record's instruction becomes the task of the family's own agent prompt (``family.render``), so the
-model is tested exactly as the agent will use it: same prompt, same image size (resized once with
-``prepare_image`` under the family's plan), same parser and coordinate mapping. The answer is correct when
-the first action carrying a point (a box answer is its centre; a swipe or drag its start) lands inside the
-target box in device pixels.
+Two ways to ask (``prompt``):
+
+- ``"agent"`` (the default): each record's instruction becomes the task of the family's own agent prompt
+  (``family.render``), so the model is tested exactly as the agent will use it: same prompt, same image
+  size (resized once with ``prepare_image`` under the family's plan), same parser and coordinate mapping.
+  The answer is correct when the first action carrying a point (a box answer is its centre; a swipe or drag
+  its start) lands inside the target box in device pixels.
+- ``"official"``: the model authors' own grounding prompt (``family.grounding_messages``) and answer format
+  (``family.parse_grounding``), the way published ScreenSpot numbers were measured, at temperature 0 and
+  the family's pixel limits; the point is mapped to device pixels with the same coordinate space.
 
 ::
 
@@ -28,7 +33,7 @@ from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from PIL import Image
 
@@ -51,6 +56,8 @@ __all__ = [
     "GroundingRecord",
     "GroundingResult",
     "GroundingSummary",
+    "PROMPT_MODES",
+    "PromptMode",
     "Tally",
     "evaluate_grounding",
     "ground_record",
@@ -60,7 +67,9 @@ __all__ = [
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
 DEFAULT_MAX_NEW_TOKENS = 256
-_SAME_RUN_KEYS = ("data", "model", "bbox_format")
+_SAME_RUN_KEYS = ("data", "model", "bbox_format", "prompt")
+PromptMode: TypeAlias = Literal["agent", "official"]
+PROMPT_MODES: tuple[PromptMode, ...] = ("agent", "official")
 FamilyChoice: TypeAlias = ModelFamily | Callable[[GroundingRecord], ModelFamily]
 """One family for every record, or a function choosing one per record (mobile vs desktop prompts)."""
 
@@ -73,6 +82,7 @@ def ground_record(
     family: ModelFamily,
     backend: ModelBackend,
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    prompt: PromptMode = "agent",
 ) -> GroundingResult:
     """Ask the model for one record and judge its answer.
 
@@ -98,7 +108,7 @@ def ground_record(
         return GroundingResult(**result, **fields, seconds=time.perf_counter() - started)
 
     try:
-        request, screen = _request(record, family, max_new_tokens, result)
+        request, screen = _request(record, family, max_new_tokens, result, prompt)
     except (OSError, ValueError, ConfigError, Image.DecompressionBombError) as exc:
         return finish(error=f"cannot use the image: {exc}", error_kind="image")
     try:
@@ -107,7 +117,8 @@ def ground_record(
         raise
     except ModelError as exc:
         return finish(error=f"{type(exc).__name__}: {exc}", error_kind="model")
-    answered = _judge(record, family, reply.text, screen)
+    judge = _judge if prompt == "agent" else _judge_official
+    answered = judge(record, family, reply.text, screen)
     return finish(
         **answered,
         reply=reply.text,
@@ -117,9 +128,9 @@ def ground_record(
 
 
 def _request(
-    record: GroundingRecord, family: ModelFamily, max_new_tokens: int, result: dict[str, Any]
+    record: GroundingRecord, family: ModelFamily, max_new_tokens: int, result: dict[str, Any], prompt: PromptMode
 ) -> tuple[ModelRequest, Size]:
-    """The family's agent prompt for this instruction, with the image resized once under its plan."""
+    """The family's agent (or grounding) prompt for this instruction, with the image resized once under its plan."""
     with Image.open(record.image) as opened:
         opened.load()
         screen = Size(*opened.size)
@@ -129,8 +140,9 @@ def _request(
         image = prepare_image(opened, plan)
     result["screen"] = (screen.width, screen.height)
     result["model_image"] = (plan.model.width, plan.model.height)
+    messages = family.render if prompt == "agent" else family.grounding_messages
     request = ModelRequest(
-        family.render(record.instruction, screen),
+        messages(record.instruction, screen),
         {CURRENT_IMAGE: image},
         max_new_tokens=max_new_tokens,
         temperature=0.0,
@@ -163,6 +175,18 @@ def _judge(record: GroundingRecord, family: ModelFamily, text: str, screen: Size
     return _wrong(f"the reply holds no action with a point ({kinds})", "no_point", action=first)
 
 
+def _judge_official(record: GroundingRecord, family: ModelFamily, text: str, screen: Size) -> dict[str, Any]:
+    """Like ``_judge``, for an answer in the family's grounding format (a point or a box, no action)."""
+    try:
+        mx, my = family.parse_grounding(text, screen)
+        x, y = family.space(screen).to_device(mx, my, screen, text)
+    except CoordinateError as exc:
+        return _wrong(exc.reason, "coordinate", model_point=exc.point)
+    except ActionError as exc:
+        return _wrong(exc.reason, "parse")
+    return {"action": "click", "point": (x, y), "model_point": (mx, my), "correct": record.contains(x, y)}
+
+
 def _wrong(error: str, kind: ErrorKind, **fields: Any) -> dict[str, Any]:
     return {"correct": False, "error": error, "error_kind": kind, **fields}
 
@@ -174,6 +198,7 @@ def evaluate_grounding(
     *,
     workers: int = 1,
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    prompt: PromptMode = "agent",
 ) -> Generator[GroundingResult, None, None]:
     """Results for ``records`` as they finish (not in record order), ``workers`` requests at a time.
 
@@ -183,7 +208,9 @@ def evaluate_grounding(
     choose: Callable[[GroundingRecord], ModelFamily] = (
         (lambda _record: family) if isinstance(family, ModelFamily) else family
     )
-    return _in_parallel(lambda r: ground_record(r, choose(r), backend, max_new_tokens), records, workers)
+    if prompt not in PROMPT_MODES:
+        raise ConfigError(f"prompt must be one of {', '.join(PROMPT_MODES)}, got {prompt!r}")
+    return _in_parallel(lambda r: ground_record(r, choose(r), backend, max_new_tokens, prompt), records, workers)
 
 
 _STOP = object()
@@ -258,6 +285,7 @@ class GroundingEvaluation:
             unless ``resume``.
         workers: concurrent requests (for an HTTP server; 1 for an in-process model).
         max_new_tokens: reply length limit.
+        prompt: ``"agent"`` (the family's agent prompt) or ``"official"`` (the authors' grounding prompt).
         resume: keep the scored results already in ``out_dir`` and evaluate only the other records
             (unscored ones, from model or image failures, are tried again).
         meta: settings to record in the summary (data file, model, ...).
@@ -275,6 +303,7 @@ class GroundingEvaluation:
         *,
         workers: int = 1,
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+        prompt: PromptMode = "agent",
         resume: bool = False,
         meta: dict[str, Any] | None = None,
     ) -> None:
@@ -286,7 +315,8 @@ class GroundingEvaluation:
         self.out_dir = Path(out_dir)
         self.workers = workers
         self.max_new_tokens = max_new_tokens
-        self.meta = dict(meta or {})
+        self.prompt = prompt
+        self.meta = {"prompt": prompt, **(meta or {})}
         self.results_path = self.out_dir / RESULTS_FILE
         self.summary_path = self.out_dir / SUMMARY_FILE
         self.previous = self._previous(resume)
@@ -345,7 +375,12 @@ class GroundingEvaluation:
         interrupted = False
         error: str | None = None
         stream = evaluate_grounding(
-            self.pending, self.backend, self.family, workers=self.workers, max_new_tokens=self.max_new_tokens
+            self.pending,
+            self.backend,
+            self.family,
+            workers=self.workers,
+            max_new_tokens=self.max_new_tokens,
+            prompt=self.prompt,
         )
         try:
             with closing(stream), self.results_path.open("a", encoding="utf-8") as out:

@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.fixtures.desktop",
     "tests.fixtures.openai_server",
     "tests.fixtures.tiny_models",
+    "tests.fixtures.tiny_qwen3_vl",
     "tests.fixtures.chromium",
 ]

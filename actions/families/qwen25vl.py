@@ -200,6 +200,10 @@ class Qwen25VLMobile(_Qwen25VLToolFamily):
 
     name: ClassVar[str] = "qwen2.5-vl-mobile"
     summary: ClassVar[str] = "Qwen2.5-VL mobile_use tool calls (cookbook mobile agent)"
+    source: ClassVar[str] = (
+        "QwenLM/Qwen2.5-VL cookbooks/mobile_agent.ipynb, cookbooks/utils/agent_function_call.py; qwen-agent "
+        "NousFnCallPrompt"
+    )
     tool_name: ClassVar[str] = "mobile_use"
     tool_file: ClassVar[str] = "qwen25vl_mobile_use.json"
     default_platform = "mobile"
@@ -271,6 +275,10 @@ class Qwen25VLComputer(_Qwen25VLToolFamily):
 
     name: ClassVar[str] = "qwen2.5-vl-computer"
     summary: ClassVar[str] = "Qwen2.5-VL computer_use tool calls (cookbook computer use)"
+    source: ClassVar[str] = (
+        "QwenLM/Qwen2.5-VL cookbooks/computer_use.ipynb, cookbooks/utils/agent_function_call.py; qwen-agent "
+        "NousFnCallPrompt"
+    )
     tool_name: ClassVar[str] = "computer_use"
     tool_file: ClassVar[str] = "qwen25vl_computer_use.json"
     default_platform = "computer"

@@ -134,6 +134,7 @@ class Qwen2VL(ModelFamily):
 
     name: ClassVar[str] = "qwen2-vl"
     summary: ClassVar[str] = "Qwen2-VL / OS-Atlas-Pro: CLICK <point>[[x, y]]</point>, relative 0-1000"
+    source: ClassVar[str] = "OS-Copilot/OS-Atlas README and eval/data/*.jsonl (OS-Atlas-Pro-7B model card prompt)"
     space_kind: ClassVar[str] = "relative-1000"
     default_history_images: ClassVar[int] = 0
     needs_special_tokens: ClassVar[bool] = True

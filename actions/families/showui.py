@@ -159,6 +159,7 @@ class ShowUI(ModelFamily):
 
     name: ClassVar[str] = "showui"
     summary: ClassVar[str] = "ShowUI: {'action': 'CLICK', 'value': None, 'position': [x, y]}, fractions 0-1"
+    source: ClassVar[str] = "showlab/ShowUI QUICK_START.md (navigation and grounding recipes)"
     space_kind: ClassVar[str] = "fraction"
     default_min_pixels: ClassVar[int] = SHOWUI_MIN_PIXELS
     default_max_pixels: ClassVar[int] = SHOWUI_MAX_PIXELS

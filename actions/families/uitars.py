@@ -416,6 +416,7 @@ class UITars(_UITarsFamily):
 
     name: ClassVar[str] = "ui-tars"
     summary: ClassVar[str] = "UI-TARS v1: Thought/Action, click(start_box='(x,y)'), relative 0-1000"
+    source: ClassVar[str] = "bytedance/UI-TARS README_v1.md; xlang-ai/OSWorld mm_agents/uitars_agent.py"
     space_kind: ClassVar[str] = "relative-1000"
     version: ClassVar[str] = "v1"
     example: ClassVar[str] = "click(start_box='(x,y)')"
@@ -427,6 +428,7 @@ class UITars15(_UITarsFamily):
 
     name: ClassVar[str] = "ui-tars-1.5"
     summary: ClassVar[str] = "UI-TARS-1.5: Thought/Action, click(point='<point>x y</point>'), resized pixels"
+    source: ClassVar[str] = "bytedance/UI-TARS codes/ui_tars/prompt.py, codes/ui_tars/action_parser.py"
     space_kind: ClassVar[str] = "pixels"
     version: ClassVar[str] = "15"
     example: ClassVar[str] = "click(point='<point>x y</point>')"

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from guiagent.actions.errors import ConfigError, ModelError, ModelRequestError, ModelUnavailable
-from guiagent.actions.geometry import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, IMAGE_FACTOR, smart_resize
+from guiagent.actions.geometry import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, smart_resize
 from guiagent.actions.messages import ImageSlot, Message, TextPart
 
 from .base import ModelBackend, ModelReply, ModelRequest
@@ -61,8 +61,11 @@ class TransformersBackend(ModelBackend):
             ``"bfloat16"``, ``"float16"`` or ``"float32"``.
         attn_implementation: the attention kernel; by default ``"flash_attention_2"`` on CUDA when
             ``flash_attn`` is installed, else ``"sdpa"``.
-        trust_remote_code: allow model code from the checkpoint (not needed for Qwen2-VL/2.5-VL).
+        trust_remote_code: allow model code from the checkpoint (not needed for Qwen2-VL/2.5-VL/3-VL).
         local_files_only: never ask the hub; only a local folder or the hub cache.
+        image_factor: pixels per merged vision token side: 28 for Qwen2-VL/2.5-VL (patch 14), 32 for Qwen3-VL
+            (patch 16); pass the family's ``factor``. ``None`` reads it from the loaded processor (patch size ×
+            merge size), so image slots are then checked once the model has loaded.
 
     Raises:
         ConfigError: invalid pixel limits or dtype (at once); model not found, not loadable, or torch and
@@ -80,11 +83,14 @@ class TransformersBackend(ModelBackend):
         attn_implementation: str | None = None,
         trust_remote_code: bool = False,
         local_files_only: bool = False,
+        image_factor: int | None = None,
     ) -> None:
         low = DEFAULT_MIN_PIXELS if min_pixels is None else min_pixels
         high = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
         if low <= 0 or high < low:
             raise ConfigError(f"pixel limits must satisfy 0 < min_pixels <= max_pixels, got ({low}, {high})")
+        if image_factor is not None and image_factor <= 0:
+            raise ConfigError(f"image_factor must be positive, got {image_factor}")
         if dtype.lower() not in DTYPES:
             raise ConfigError(f"unknown dtype {dtype!r}; choose one of: auto, bfloat16, float16, float32")
         self.model_id = model
@@ -98,6 +104,7 @@ class TransformersBackend(ModelBackend):
             trust_remote_code=trust_remote_code,
             local_files_only=local_files_only,
         )
+        self._image_factor = image_factor
         self._loaded: LoadedModel | None = None
         self._closed = False
         self._load_lock = threading.Lock()
@@ -144,8 +151,13 @@ class TransformersBackend(ModelBackend):
             ModelError: generation failed otherwise.
         """
         started = time.perf_counter()
-        images = self._checked_images(request)
-        loaded, load_seconds = self._ensure_loaded()
+        load_seconds = 0.0
+        if self._image_factor is None:  # the factor comes from the processor: load before checking
+            loaded, load_seconds = self._ensure_loaded()
+            images = self._checked_images(request, _factor_of(loaded))
+        else:
+            images = self._checked_images(request, self._image_factor)
+            loaded, load_seconds = self._ensure_loaded()
         with self._generate_lock:
             if self._loaded is None:
                 raise ModelUnavailable(f"{self!r} was closed while the request waited", self.model_id)
@@ -197,7 +209,7 @@ class TransformersBackend(ModelBackend):
                 return self._loaded, self._loaded.load_seconds
             return self._loaded, 0.0
 
-    def _checked_images(self, request: ModelRequest) -> list[Any]:
+    def _checked_images(self, request: ModelRequest, factor: int) -> list[Any]:
         """The request's images in slot order, refused unless the processor will leave them as they are."""
         if not request.messages:
             raise ModelRequestError("the request has no messages", self.model_id)
@@ -209,17 +221,17 @@ class TransformersBackend(ModelBackend):
             raise ModelRequestError(str(exc), self.model_id) from exc
         low, high = self.pixel_limits
         for slot, _image in ordered:
-            self._check_slot(slot, low, high)
+            self._check_slot(slot, low, high, factor)
         return [image for _slot, image in ordered]
 
-    def _check_slot(self, slot: ImageSlot, low: int, high: int) -> None:
-        if slot.width % IMAGE_FACTOR or slot.height % IMAGE_FACTOR:
+    def _check_slot(self, slot: ImageSlot, low: int, high: int, factor: int) -> None:
+        if slot.width % factor or slot.height % factor:
             raise ModelRequestError(
-                f"image {slot.key!r} is {slot.width}x{slot.height}, not a multiple of {IMAGE_FACTOR} px per side: "
-                "send it at the family's smart_resize size",
+                f"image {slot.key!r} is {slot.width}x{slot.height}, not a multiple of {factor} px per side: "
+                "send it at the family's smart_resize size (is the family meant for this model?)",
                 self.model_id,
             )
-        height, width = smart_resize(slot.height, slot.width, IMAGE_FACTOR, low, high)
+        height, width = smart_resize(slot.height, slot.width, factor, low, high)
         if (width, height) != (slot.width, slot.height):
             raise ConfigError(
                 f"image {slot.key!r} is {slot.width}x{slot.height}, which the processor would resize to "
@@ -242,7 +254,7 @@ class TransformersBackend(ModelBackend):
         return inputs.to(loaded.device)
 
     def _check_grids(self, loaded: LoadedModel, request: ModelRequest, grids: list[list[int]]) -> None:
-        """The processor kept every image at its slot size: grid (1, h/patch, w/patch), patch 14."""
+        """The processor kept every image at its slot size: grid (1, h/patch, w/patch), patch 14 or 16."""
         patch = int(getattr(loaded.processor.image_processor, "patch_size", 14))
         slots = [slot for message in request.messages for slot in message.images()]
         for slot, grid in zip(slots, grids, strict=True):
@@ -290,3 +302,9 @@ class TransformersBackend(ModelBackend):
                 generated[:end], skip_special_tokens=not keep_special_tokens, clean_up_tokenization_spaces=False
             )
         )
+
+
+def _factor_of(loaded: LoadedModel) -> int:
+    """Pixels per merged vision token side, as the loaded image processor computes it (patch × merge)."""
+    image_processor = loaded.processor.image_processor
+    return int(getattr(image_processor, "patch_size", 14)) * int(getattr(image_processor, "merge_size", 2))

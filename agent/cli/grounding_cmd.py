@@ -1,7 +1,8 @@
 """``guiagent eval-grounding``: check that a model clicks where it should before it drives a device.
 
 Reads ScreenSpot-style records (see ``guiagent.tasks.grounding_data``), asks the model with its family's
-own agent prompt, and reports accuracy overall, by target type, by platform and by both. Records are
+own agent prompt (or, with ``--prompt official``, the authors' grounding prompt), and reports accuracy
+overall, by target type, by platform and by both. Records are
 evaluated with the prompt variant of their platform (phones: mobile, the rest: computer) unless
 ``--platform`` fixes one, so a mixed set such as ScreenSpot is asked the way the agent would ask.
 """
@@ -22,6 +23,7 @@ from guiagent.actions.errors import ConfigError, GuiAgentError
 from guiagent.actions.families import ModelFamily
 from guiagent.tasks.grounding import (
     DEFAULT_MAX_NEW_TOKENS,
+    PROMPT_MODES,
     RESULTS_FILE,
     GroundingEvaluation,
     GroundingRecord,
@@ -61,6 +63,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--limit", type=_positive, default=None, help="evaluate only the first N records")
     parser.add_argument("--workers", type=_positive, default=1, help="concurrent requests (HTTP servers; default 1)")
     parser.add_argument("--max-new-tokens", type=_positive, default=DEFAULT_MAX_NEW_TOKENS, help="reply length limit")
+    parser.add_argument(
+        "--prompt",
+        choices=PROMPT_MODES,
+        default="agent",
+        help="agent: the family's agent prompt, as the agent asks (default); official: the model authors' own "
+        "grounding prompt and answer format, as published ScreenSpot numbers were measured (temperature 0)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results folder (default grounding-results/<time>)")
     parser.add_argument("--resume", action="store_true", help="continue the evaluation in --out, retrying failures")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
@@ -128,6 +137,7 @@ def run_eval_grounding(args: argparse.Namespace) -> int:
             out_dir,
             workers=args.workers,
             max_new_tokens=args.max_new_tokens,
+            prompt=args.prompt,
             resume=args.resume,
             meta=meta,
         )

@@ -66,32 +66,60 @@ def run_parse(args: argparse.Namespace) -> int:
 
 
 def run_families(args: argparse.Namespace) -> int:
-    """List every family with its coordinate space and default pixel limits."""
-    rows = []
-    for name, cls in FAMILIES.items():
-        family = cls()
-        low, high = family.pixel_limits
-        rows.append(
-            {
-                "name": name,
-                "coordinates": cls.space_kind,
-                "min_pixels": low,
-                "max_pixels": high,
-                "platform": family.active_platform,
-                "summary": cls.summary,
-            }
-        )
+    """List every family: coordinate space, image factor, pixel limits, image order, history and sources."""
+    rows = [family_row(cls()) for cls in FAMILIES.values()]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
+    columns = ("name", "coordinates", "factor", "min_pixels", "max_pixels", "platform", "image_order", "history")
     table = Table(title="Model families")
-    for column in ("name", "coordinates", "min_pixels", "max_pixels", "platform", "summary"):
-        table.add_column(column.replace("_", " "), no_wrap=column != "summary")
+    for column in columns:
+        table.add_column(column.replace("_", " "), no_wrap=True)
     for row in rows:
-        table.add_row(*(f"{v:,}" if isinstance(v, int) else escape(str(v)) for v in row.values()))
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+        table.add_row(*(Text(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c])) for c in columns))
+    console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+    console.print(table)
+    for row in rows:
+        console.print(Text(f"{row['name']}: {row['summary']}", style="bold"))
+        if row["source"]:
+            console.print(Text(f"  source: {row['source']}"))
+        if row["choices"]:
+            console.print(Text(f"  choices: {row['choices']}"))
     return 0
+
+
+def family_row(family: Any) -> dict[str, Any]:
+    """What ``guiagent families`` says of one family, all of it read from the family object itself."""
+    cls = type(family)
+    low, high = family.pixel_limits
+    history = family.default_history_images
+    return {
+        "name": cls.name,
+        "coordinates": cls.space_kind,
+        "factor": cls.factor,
+        "min_pixels": low,
+        "max_pixels": high,
+        "platform": family.active_platform,
+        "image_order": _image_order(family),
+        "history": f"text + last {history} screenshots" if history else "text",
+        "summary": cls.summary,
+        "source": cls.source,
+        "choices": cls.choices,
+    }
+
+
+def _image_order(family: Any) -> str:
+    """Whether the family's user turn puts the screenshot before or after the text, from its own render."""
+    from guiagent.actions.messages import ImageSlot
+
+    messages = family.render("Open the Settings app", Size(1080, 2400))
+    for message in reversed(messages):
+        if message.role == "user" and message.content:
+            kinds = [isinstance(part, ImageSlot) for part in message.content]
+            if True in kinds:
+                return "image first" if kinds[0] else "text first"
+    return "no image"

@@ -97,7 +97,7 @@ def build_backend(args: argparse.Namespace, family: ModelFamily) -> Any:
     from guiagent.agent.backends.local import TransformersBackend
 
     low, high = family.pixel_limits
-    return TransformersBackend(model_id, min_pixels=low, max_pixels=high)
+    return TransformersBackend(model_id, min_pixels=low, max_pixels=high, image_factor=family.factor)
 
 
 def _secrets(names: list[str]) -> dict[str, str]:

@@ -70,6 +70,49 @@ def test_equals_qwen_vl_utils_on_thousands_of_sizes() -> None:
     assert compared >= 5000
 
 
+QWEN3_LIMITS = [
+    (4 * 32 * 32, 16384 * 32 * 32),  # qwen-vl-utils defaults with image_patch_size=16
+    (64 * 32 * 32, 16384 * 32 * 32),  # the Qwen3-VL checkpoints' preprocessor (shortest/longest edge)
+    (3136, 1280 * 32 * 32),  # a common agent budget
+    (4 * 32 * 32, 2_000_000),  # not a multiple of 32²
+    (3136, 12_845_056),  # the Qwen2.5-era 16384·28² budget on a factor-32 model
+]
+
+
+def test_factor_32_equals_qwen_vl_utils_with_patch_16() -> None:
+    """Qwen3-VL: patch 16 × merge 2. qwen-vl-utils derives the factor from ``image_patch_size``; so do we."""
+    qwen = pytest.importorskip("qwen_vl_utils")
+    factor = 16 * qwen.vision_process.SPATIAL_MERGE_SIZE
+    assert factor == 32
+    compared = 0
+    for width, height in _sizes(1200):
+        for low, high in QWEN3_LIMITS:
+            try:
+                theirs = qwen.smart_resize(height, width, factor=factor, min_pixels=low, max_pixels=high)
+            except ValueError:
+                with pytest.raises(ImageSizeError):
+                    smart_resize(height, width, factor, low, high)
+                continue
+            if 0 in theirs:
+                with pytest.raises(ImageSizeError, match="shrink to 0"):
+                    smart_resize(height, width, factor, low, high)
+                continue
+            assert smart_resize(height, width, factor, low, high) == theirs, (width, height, low, high)
+            compared += 1
+    assert compared >= 5000
+
+
+def test_factor_32_defaults_match_fetch_image_with_patch_16() -> None:
+    """The whole qwen-vl-utils image path at its Qwen3 defaults lands on our factor-32 size."""
+    qwen = pytest.importorskip("qwen_vl_utils")
+    from PIL import Image
+
+    for width, height in [(1080, 2400), (1440, 3120), (1920, 1080), (3840, 2160), (5120, 1440)]:
+        image = qwen.fetch_image({"image": Image.new("RGB", (width, height))}, image_patch_size=16)
+        h, w = smart_resize(height, width, 32, 4 * 32 * 32, 16384 * 32 * 32)
+        assert image.size == (w, h), (width, height)
+
+
 def test_rejects_impossible_sizes() -> None:
     with pytest.raises(ImageSizeError, match="aspect ratio"):
         smart_resize(1, 201)

@@ -72,5 +72,10 @@ def test_families_lists_every_family_with_its_space() -> None:
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["qwen2.5-vl-mobile"]["coordinates"] == "pixels"
     assert rows["qwen2.5-vl-mobile"]["max_pixels"] == 16384 * 28 * 28
+    assert rows["qwen2.5-vl-mobile"]["factor"] == 28 and rows["qwen2.5-vl-mobile"]["image_order"] == "text first"
+    assert rows["ui-tars-1.5"]["history"] == "text + last 4 screenshots"
+    for row in rows.values():  # every family says where its format came from
+        assert row["source"] and "/" in row["source"], row["name"]
     table = run("families")
     assert table.returncode == 0 and "qwen2.5-vl-computer" in table.stdout
+    assert "source: " in table.stdout
