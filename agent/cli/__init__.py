@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from guiagent.actions.errors import ActionError, ConfigError, GuiAgentError
 
-from . import device_cmd, eval_cmd, grounding_cmd, parse_cmd, prompt_cmd, replay_cmd, report_cmd, run_cmd
+from . import adb_cmd, device_cmd, eval_cmd, grounding_cmd, parse_cmd, prompt_cmd, replay_cmd, report_cmd, run_cmd
 
 __all__ = ["build_parser", "main"]
 
@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Vision-language models operating Android phones and desktops.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run_cmd, eval_cmd, replay_cmd, report_cmd, grounding_cmd, parse_cmd, prompt_cmd, device_cmd):
+    modules = (run_cmd, eval_cmd, replay_cmd, report_cmd, grounding_cmd, parse_cmd, prompt_cmd, device_cmd, adb_cmd)
+    for module in modules:
         module.register(subparsers)
     return parser
 
@@ -36,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["adb"]:  # every argument belongs to adb, even those argparse would take for its own
+        args = argparse.Namespace(command="adb", handler=adb_cmd.run_adb, adb_args=given[1:])
+    else:
+        args = parser.parse_args(given)
     try:
         code: int = args.handler(args)
     except (ActionError, ConfigError) as exc:
