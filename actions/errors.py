@@ -20,7 +20,8 @@ everything else ends the run (with the trajectory written up to that point).
     │   └── InputMethodMissing       non-ASCII text needs an input method the device lacks
     ├── ModelError                   the model backend failed             (.model)
     │   ├── ModelRequestError        the server rejected the request (4xx): never retried (.status)
-    │   └── ModelUnavailable         timeouts, connection errors, 5xx after all retries
+    │   ├── ModelUnavailable         timeouts, connection errors, 5xx after all retries
+    │   └── ServerResizedImages      the server saw fewer image tokens than were sent (.sent, .seen)
     └── ReplayDivergence             a replayed step met a screen unlike the recorded one (.step, .difference)
 
 Exceptions carry their context as attributes and do nothing when built: no logging, no I/O.
@@ -47,6 +48,7 @@ __all__ = [
     "ModelRequestError",
     "ModelUnavailable",
     "ReplayDivergence",
+    "ServerResizedImages",
     "TaskFileError",
     "UnsupportedAction",
 ]
@@ -154,6 +156,18 @@ class ModelRequestError(ModelError):
 
 class ModelUnavailable(ModelError):
     """Timeouts, refused connections or 5xx answers that outlasted every retry."""
+
+
+class ServerResizedImages(ModelError):
+    """The server resized the screenshots again: its prompt held fewer image tokens than guiagent sent.
+
+    For a family that answers in pixels of the image it saw, every click would then land off target.
+    """
+
+    def __init__(self, message: str, model: str = "", sent: int = 0, seen: int = 0) -> None:
+        super().__init__(message, model)
+        self.sent = sent
+        self.seen = seen
 
 
 class ReplayDivergence(GuiAgentError):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from guiagent.actions.families import HistoryStep, ModelFamily
-from guiagent.actions.geometry import ScreenMapping, Size, tokens_for_image
+from guiagent.actions.geometry import IMAGE_FACTOR, ScreenMapping, Size, tokens_for_image
 from guiagent.actions.messages import ImageSlot, Message, TextPart
 from guiagent.actions.types import Action
 
@@ -62,8 +62,9 @@ class PastStep:
     image: Image.Image | None = None
 
 
-def estimate_tokens(messages: Sequence[Message]) -> int:
-    """Prompt tokens: exact for images, ~3.5 characters per token for text."""
+def estimate_tokens(messages: Sequence[Message], factor: int = IMAGE_FACTOR) -> int:
+    """Prompt tokens: exact for images (``factor`` px per merged token side: 28, or 32 for Qwen3-VL),
+    ~3.5 characters per token for text."""
     text = 0
     images = 0
     for message in messages:
@@ -72,7 +73,7 @@ def estimate_tokens(messages: Sequence[Message]) -> int:
             if isinstance(part, TextPart):
                 text += len(part.text)
             elif isinstance(part, ImageSlot):
-                images += tokens_for_image(part.width, part.height)
+                images += tokens_for_image(part.width, part.height, factor)
     return images + math.ceil(text / CHARS_PER_TOKEN)
 
 
@@ -109,7 +110,7 @@ class History:
         while True:
             history = [self._history_step(s, mapping, s.index in allowed) for s in self.steps]
             messages = self.family.render(task, screen, history, feedback)
-            tokens = estimate_tokens(messages)
+            tokens = estimate_tokens(messages, self.family.factor)
             budget = self.policy.token_budget
             if budget is None or tokens <= budget or not allowed:
                 break
