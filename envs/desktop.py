@@ -23,6 +23,9 @@ the back shortcut of browsers and file managers. ``open_app`` and ``system_butto
 raise ``UnsupportedAction``: there is no portable launcher or home screen, and starting programs a
 model names would be command execution; the model opens things through the desktop's own UI.
 
+Text: printable ASCII is typed key by key; anything else on X11 through XTest with borrowed keycodes
+(``desktop_xtest``), elsewhere pasted from the clipboard, which is then given back its earlier content.
+
 Nothing heavy loads at import: mss when an env is built, pyautogui at the first input (both fail at
 import without a display). python-xlib needs an Xauthority file (``$XAUTHORITY`` or
 ``~/.Xauthority``); none is created behind the user's back, ``DeviceNotFound`` says how to make one.
@@ -45,12 +48,13 @@ from guiagent.actions.errors import (
     DeviceLost,
     DeviceNotFound,
     GuiAgentError,
+    InputMethodMissing,
     UnsupportedAction,
 )
 from guiagent.actions.types import Action
 
 from .base import Env, Observation, ScreenGeometry
-from .desktop_clipboard import copy_text, paste_chord
+from .desktop_clipboard import copy_text, paste_chord, read_text
 from .desktop_display import (
     INPUT_LOCK,
     MonitorInfo,
@@ -65,6 +69,7 @@ from .desktop_display import (
     uses_x11,
 )
 from .desktop_keys import is_typeable, normalize_chord
+from .desktop_xtest import XTestTyper
 from .imaging import reuse_image_memory
 
 __all__ = [
@@ -76,6 +81,9 @@ __all__ = [
     "list_monitors",
     "measure_scale",
 ]
+
+_PASTE_SETTLE = 0.3
+"""Seconds between the paste chord and restoring the clipboard (the application must have read it)."""
 
 _CLICKS: dict[str, tuple[str, int]] = {
     "click": ("left", 1),
@@ -99,6 +107,8 @@ class DesktopEnv(Env):
         pause: seconds pyautogui waits after each input call so the application keeps up.
         type_interval: seconds between typed keys (0 types as fast as the server takes them).
         scale: force the HiDPI scale instead of measuring it on each grab.
+        unicode_input: how text beyond printable ASCII is typed: ``auto`` (XTest on X11, else the clipboard),
+            ``xtest`` (X11 only; an error elsewhere) or ``clipboard`` (paste, then restore the clipboard).
 
     Raises:
         ConfigError: a bad argument, or mss/pyautogui not installed.
@@ -115,6 +125,7 @@ class DesktopEnv(Env):
         pause: float = 0.02,
         type_interval: float = 0.0,
         scale: float | None = None,
+        unicode_input: Literal["auto", "xtest", "clipboard"] = "auto",
     ) -> None:
         if isinstance(monitor, bool) or not isinstance(monitor, int) or monitor < 0:
             raise ConfigError(f"monitor must be an integer >= 0 (mss numbering), got {monitor!r}")
@@ -122,6 +133,9 @@ class DesktopEnv(Env):
             raise ConfigError("pause and type_interval must be >= 0 seconds")
         if scale is not None and not scale > 0:
             raise ConfigError(f"scale must be positive, got {scale!r}")
+        if unicode_input not in ("auto", "xtest", "clipboard"):
+            raise ConfigError(f"unicode_input must be auto, xtest or clipboard, got {unicode_input!r}")
+        self.unicode_input = unicode_input
         self.monitor = monitor
         self.name = f"desktop:{monitor}"
         self.fail_safe = fail_safe
@@ -133,6 +147,7 @@ class DesktopEnv(Env):
         self._captures: list[Any] = []
         self._captures_lock = threading.Lock()
         self._closed = False
+        self._typer: XTestTyper | None = None
         self._geometry: ScreenGeometry | None = None
         reuse_image_memory()
         monitors = self._capture().monitors
@@ -338,12 +353,30 @@ class DesktopEnv(Env):
         if is_typeable(text):
             self._input(lambda pag: pag.write(text, interval=self.type_interval))
             return
+        xlib_display = None
+        # XTest goes through pyautogui's own connection, so these key events keep their order among its events.
+        if uses_x11() and self.unicode_input != "clipboard":
+            platform_module = getattr(load_pyautogui(self._display, self.name), "platformModule", None)
+            xlib_display = getattr(platform_module, "_display", None)
+        if xlib_display is not None and xlib_display.has_extension("XTEST"):
+            self._input(lambda pag: self._xtest(xlib_display).type(text))
+            return
+        if self.unicode_input == "xtest":
+            raise InputMethodMissing("unicode_input='xtest' needs an X11 display with the XTEST extension", self.name)
 
         def paste(pag: Any) -> None:  # under the input lock: the clipboard is shared too
+            before = read_text()
             copy_text(text, self.name)
             pag.hotkey(*paste_chord())
+            time.sleep(_PASTE_SETTLE)  # the application reads the clipboard after the chord arrives
+            copy_text(before if before is not None else "", self.name)
 
         self._input(paste)
+
+    def _xtest(self, xlib_display: Any) -> XTestTyper:
+        if self._typer is None:
+            self._typer = XTestTyper(xlib_display, self.name)
+        return self._typer
 
     def _do_key(self, action: Any) -> None:
         names = normalize_chord(action.keys, sys.platform)
@@ -389,8 +422,13 @@ class DesktopEnv(Env):
     # -- lifetime ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release every mss instance this env opened (in any thread); safe to call twice."""
+        """Release every mss instance this env opened (in any thread) and the keycodes it borrowed for
+        typing; safe to call twice."""
         self._closed = True
+        typer, self._typer = self._typer, None
+        if typer is not None:
+            with INPUT_LOCK, suppress(Exception):
+                typer.close()
         with self._captures_lock:
             captures, self._captures = self._captures, []
         for sct in captures:

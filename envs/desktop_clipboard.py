@@ -1,7 +1,9 @@
 """Put text on the desktop clipboard, so text pyautogui cannot type can be pasted instead.
 
 pyautogui types by pressing keys of the current keyboard layout, so ``é`` or ``日本語`` are silently
-dropped. The usual way round is the clipboard: copy the text, press the paste chord. On X11 the
+dropped. On X11 guiagent types those with XTest (``desktop_xtest``); elsewhere, or when XTest cannot, the
+way round is the clipboard: copy the text, press the paste chord, then put back what the person had
+there (``read_text`` before, ``copy_text`` after), so a typed secret never stays on their clipboard. On X11 the
 clipboard is owned by a live process; ``xclip`` and ``xsel`` (Debian packages of the same names) fork a
 small server that answers paste requests until another program takes the clipboard. macOS has
 ``pbcopy``. On Windows, Tk (shipped with Python) hands the text to the system clipboard, which keeps it
@@ -19,11 +21,15 @@ import tempfile
 
 from guiagent.actions.errors import InputMethodMissing
 
-__all__ = ["clipboard_command", "copy_text", "paste_chord"]
+__all__ = ["clipboard_command", "copy_text", "paste_chord", "read_text"]
 
 _X11_TOOLS: tuple[tuple[str, ...], ...] = (
     ("xclip", "-selection", "clipboard", "-in"),
     ("xsel", "--clipboard", "--input"),
+)
+_X11_READERS: tuple[tuple[str, ...], ...] = (
+    ("xclip", "-selection", "clipboard", "-out"),
+    ("xsel", "--clipboard", "--output"),
 )
 _TIMEOUT = 5.0
 
@@ -80,6 +86,40 @@ def copy_text(text: str, device: str = "", platform: str = sys.platform) -> None
             err.seek(0)
             message = err.read().decode(errors="replace").strip()
             raise InputMethodMissing(f"{argv[0]} failed ({done.returncode}): {message}", device)
+
+
+def read_text(platform: str = sys.platform) -> str | None:
+    """The clipboard's text now, or None when it holds none (or no tool can read it)."""
+    if platform == "darwin":
+        readers: tuple[tuple[str, ...], ...] = (("pbpaste",),)
+    elif platform == "win32":
+        return _read_with_tk()
+    else:
+        readers = _X11_READERS
+    for argv in readers:
+        if not shutil.which(argv[0]):
+            continue
+        try:
+            done = subprocess.run(list(argv), capture_output=True, timeout=_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.decode("utf-8", errors="replace") if done.returncode == 0 else None
+    return None
+
+
+def _read_with_tk() -> str | None:
+    try:
+        import tkinter
+    except ImportError:  # pragma: no cover - Python built without Tk
+        return None
+    root = tkinter.Tk()
+    try:
+        root.withdraw()
+        return str(root.clipboard_get())
+    except tkinter.TclError:
+        return None
+    finally:
+        root.destroy()
 
 
 def _copy_with_tk(text: str, device: str) -> None:
