@@ -7,7 +7,6 @@ never which library call was made.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
