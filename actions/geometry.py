@@ -9,7 +9,8 @@ here is linear in the screenshot: ``device = model / extent * screen``. A point 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
 
 from .errors import CoordinateError, ImageSizeError
 from .types import DEVICE, Action, ActionAdapter
@@ -20,6 +21,7 @@ __all__ = [
     "IMAGE_FACTOR",
     "MAX_ASPECT_RATIO",
     "CoordinateSpace",
+    "Rounding",
     "ImagePlan",
     "ScreenMapping",
     "Size",
@@ -146,6 +148,12 @@ def plan_image(
     return ImagePlan(screen, model, padded)
 
 
+Rounding: TypeAlias = Literal["nearest", "floor", "floor-scaled-first"]
+"""How a model value becomes a device pixel: ``nearest`` (the pixel whose span holds the point, i.e.
+``floor(v / extent * side + 0.5)``), or truncated as some authors' executors do it — ``floor`` is
+``int(v / extent * side)``, ``floor-scaled-first`` is ``int(v * side / extent)``. The two truncations
+differ only where floating point lands a hair under a whole pixel, but fidelity means the same pixel."""
+
 _UNITS = {"pixels": None, "relative-1000": 1000.0, "relative-999": 999.0, "fraction": 1.0}
 
 
@@ -159,12 +167,14 @@ class CoordinateSpace:
             image, the resized width for pixels; less when the screenshot was padded).
         extent_y: likewise for y.
         integer: whether the family writes whole numbers (relative-1000, pixels) or decimals (fractions).
+        rounding: how a value becomes a device pixel (``Rounding``): the family's executor's own rule.
     """
 
     name: str
     extent_x: float
     extent_y: float
     integer: bool = True
+    rounding: Rounding = field(default="nearest", kw_only=True)
 
     @classmethod
     def relative(cls, extent: int) -> CoordinateSpace:
@@ -182,7 +192,7 @@ class CoordinateSpace:
         return cls("fraction", 1.0, 1.0, False)
 
     @classmethod
-    def for_plan(cls, kind: str, plan: ImagePlan) -> CoordinateSpace:
+    def for_plan(cls, kind: str, plan: ImagePlan, rounding: Rounding = "nearest") -> CoordinateSpace:
         """The space of a family whose units are ``kind`` (``pixels``, ``relative-1000``, ``fraction``)
         across the model image described by ``plan``.
 
@@ -199,7 +209,7 @@ class CoordinateSpace:
         name = f"{base}/pad-{content}" if plan.padded else base
         extent_x = units_x * content.width / model.width
         extent_y = units_y * content.height / model.height
-        return cls(name, extent_x, extent_y, kind != "fraction")
+        return cls(name, extent_x, extent_y, kind != "fraction", rounding=rounding)
 
     @property
     def quantum(self) -> float:
@@ -207,7 +217,14 @@ class CoordinateSpace:
         return 1.0 if self.integer else 1e-4
 
     def from_device(self, x: float, y: float, screen: Size) -> tuple[float, float]:
-        """Device pixel → this space, rounded as the family writes it."""
+        """Device pixel → this space, rounded as the family writes it.
+
+        Under truncation the value aimed at is the pixel's centre, so it maps back onto the same pixel.
+        """
+        if self.rounding != "nearest" and self.integer:
+            mx = (x + 0.5) / screen.width * self.extent_x
+            my = (y + 0.5) / screen.height * self.extent_y
+            return float(min(round(mx), math.floor(self.extent_x))), float(min(round(my), math.floor(self.extent_y)))
         mx = x / screen.width * self.extent_x
         my = y / screen.height * self.extent_y
         if self.integer:
@@ -235,9 +252,14 @@ class CoordinateSpace:
                     raw_text,
                     (x, y),
                 )
-        dx = min(screen.width - 1, math.floor(x / self.extent_x * screen.width + 0.5))
-        dy = min(screen.height - 1, math.floor(y / self.extent_y * screen.height + 0.5))
-        return dx, dy
+        if self.rounding == "floor":
+            dx, dy = math.floor(x / self.extent_x * screen.width), math.floor(y / self.extent_y * screen.height)
+        elif self.rounding == "floor-scaled-first":
+            dx, dy = math.floor(x * screen.width / self.extent_x), math.floor(y * screen.height / self.extent_y)
+        else:
+            dx = math.floor(x / self.extent_x * screen.width + 0.5)
+            dy = math.floor(y / self.extent_y * screen.height + 0.5)
+        return min(screen.width - 1, dx), min(screen.height - 1, dy)
 
     def describe(self) -> str:
         """Human wording of the space, used in error messages."""

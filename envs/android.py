@@ -10,7 +10,13 @@ falls back to PNG for good.
 Typed text: ASCII goes through ``input text`` with each argument quoted for the device shell, spaces as
 ``%s`` (Android's escape) and every literal ``%s`` split across two commands so Android cannot read it as
 a space; newlines become Enter presses. Anything else goes through ADBKeyboard's base64 broadcast when
-ADBKeyboard is installed, and raises ``InputMethodMissing`` naming the fix when it is not.
+ADBKeyboard is installed, and raises ``InputMethodMissing`` naming the fix when it is not. ADBKeyboard
+is switched on only for that, and ``close()`` puts back the input method the person had. Typed text
+goes to adb as ``Hidden`` arguments, so no error shows it in any spelling (secrets included).
+
+Geometry follows the frames: each observation's size is the frame's, the rotation is read again when
+a frame turns between portrait and landscape, and actions are checked against the latest frame: a
+point off the screen is a ``CoordinateError`` (sent back to the model), never clamped or sent.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from __future__ import annotations
 import base64
 import io
 import re
+import sys
 import time
 from typing import Literal
 
 import numpy as np
 from PIL import Image
 
-from guiagent.actions.errors import ActionRejected, DeviceError, InputMethodMissing, UnsupportedAction
+from guiagent.actions.errors import ActionRejected, CoordinateError, DeviceError, InputMethodMissing, UnsupportedAction
 from guiagent.actions.types import (
     Action,
     Click,
@@ -40,7 +47,7 @@ from guiagent.actions.types import (
     Wait,
 )
 
-from .adb import DEFAULT_ADB_HOST, DEFAULT_ADB_PORT, AdbConnection
+from .adb import DEFAULT_ADB_HOST, DEFAULT_ADB_PORT, AdbConnection, Hidden
 from .android_apps import AppResolver
 from .android_keys import BUTTON_KEYCODES, keycode
 from .base import Env, Observation, ScreenGeometry
@@ -113,8 +120,11 @@ class AndroidEnv(Env):
         self._choose_fastest = screenshot == "auto"
         self.capture_choice = f"{self.screenshot_mode} (fixed)" if screenshot != "auto" else "not measured yet"
         self._density = self._read_density()
-        self._rotation = self._read_rotation()
+        self._rotation: int | None = None
+        """Quarter turns, read with the first frame and again whenever a frame turns (see ``observe``)."""
+        self._geometry: ScreenGeometry | None = None
         self._packages: set[str] | None = None
+        self._ime_to_restore: tuple[str, bool] | None = None
         self.apps = AppResolver(self.adb)
         self._closed = False
 
@@ -125,7 +135,12 @@ class AndroidEnv(Env):
         image = self._capture()
         elapsed = time.perf_counter() - started
         width, height = image.size
+        previous = self._geometry
+        turned = previous is not None and (previous.width > previous.height) != (width > height)
+        if self._rotation is None or turned:  # a rotation read before the frame turned is stale
+            self._rotation = self._read_rotation()
         geometry = ScreenGeometry(width, height, orientation=self._rotation * 90, density=self._density)
+        self._geometry = geometry
         return Observation(image, geometry, time.time(), elapsed)
 
     def _capture(self) -> Image.Image:
@@ -167,7 +182,7 @@ class AndroidEnv(Env):
 
     def window_size(self) -> tuple[int, int]:
         """``wm size`` as the device reports it (the override size when one is set), portrait."""
-        text = self.adb.run(["wm", "size"]).text
+        text = self.adb.run(["wm", "size"], check=True).text
         override = re.search(r"Override size:\s*(\d+)x(\d+)", text)
         physical = override or re.search(r"Physical size:\s*(\d+)x(\d+)", text)
         if physical is None:
@@ -175,27 +190,35 @@ class AndroidEnv(Env):
         return int(physical.group(1)), int(physical.group(2))
 
     def _read_density(self) -> int | None:
-        text = self.adb.run(["wm", "density"]).text
+        text = self.adb.run(["wm", "density"], check=True).text
         found = re.search(r"(?:Override|Physical) density:\s*(\d+)", text)
         return int(found.group(1)) if found else None
 
     def _read_rotation(self) -> int:
-        text = self.adb.run(["dumpsys", "input"]).text
+        text = self.adb.run(["dumpsys", "input"], check=True).text
         found = re.search(r"SurfaceOrientation:\s*(\d)", text)
         if found is None:
-            text = self.adb.run(["dumpsys", "window", "displays"]).text
+            text = self.adb.run(["dumpsys", "window", "displays"], check=True).text
             found = re.search(r"mCurrentRotation=(?:ROTATION_)?(\d+)", text)
             if found and int(found.group(1)) >= 90:
                 return int(found.group(1)) // 90
         return int(found.group(1)) if found else 0
 
     def dump_hierarchy(self) -> str:
-        """The UI hierarchy XML (``uiautomator dump``), read-only; for success checks and app lookup."""
+        """The UI hierarchy XML (``uiautomator dump``), read-only; for success checks and app lookup.
+
+        Dumped to the shell's terminal (``/dev/tty``) so nothing is left on the device; where uiautomator
+        cannot write there (no terminal on some builds), a file on /sdcard is read and removed at once.
+        """
+        text = self.adb.run(["uiautomator", "dump", "/dev/tty"], timeout=30).text
+        if "<hierarchy" in text:
+            return text
         path = "/sdcard/guiagent_window_dump.xml"
-        result = self.adb.run(["uiautomator", "dump", path], timeout=30)
-        if result.exit_code != 0:
-            raise DeviceError(f"uiautomator dump failed: {result.stderr or result.stdout!r}", self.name)
-        return self.adb.run(["cat", path]).text
+        try:
+            self.adb.run(["uiautomator", "dump", path], timeout=30, check=True)
+            return self.adb.run(["cat", path], check=True).text
+        finally:
+            self.adb.run(["rm", "-f", path])
 
     def ui_nodes(self) -> list[UiNode] | None:
         """The current UI hierarchy as records (one ``uiautomator dump``)."""
@@ -203,23 +226,26 @@ class AndroidEnv(Env):
 
     def put_setting(self, namespace: str, key: str, value: str) -> None:
         """``settings put`` (task setup: preset a device state)."""
-        result = self.adb.run(["settings", "put", namespace, key, value])
-        if result.exit_code != 0:
-            raise DeviceError(f"settings put {namespace} {key} failed: {result.text.strip()[:200]}", self.name)
+        self.adb.run(["settings", "put", namespace, key, value], check=True)
 
     def clear_app(self, package: str) -> None:
         """``pm clear`` (task setup: reset an app; deletes its data)."""
-        result = self.adb.run(["pm", "clear", package])
-        if result.exit_code != 0 or "Success" not in result.text:
+        result = self.adb.run(["pm", "clear", package], check=True)
+        if "Success" not in result.text:
             raise DeviceError(f"pm clear {package} failed: {result.text.strip()[:200]}", self.name)
 
     def query(self, argv: list[str]) -> str:
-        """Run a read-only query (``["settings", "get", "global", "wifi_on"]``) and return its output."""
-        return self.adb.run(argv).text.strip()
+        """Run a read-only query (``["settings", "get", "global", "wifi_on"]``) and return its output.
+
+        Raises:
+            DeviceCommandError: the device answered with an error (exit status not 0).
+        """
+        return self.adb.run(argv, check=True).text.strip()
 
     # -- actions -----------------------------------------------------------------------------------
 
     def _perform(self, action: Action) -> None:
+        self._check_points(action)
         if isinstance(action, (Click, DoubleClick)):
             if action.x is None or action.y is None:
                 raise UnsupportedAction("a touch screen has no cursor: a tap needs a point", self.name, action.type)
@@ -249,14 +275,30 @@ class AndroidEnv(Env):
         else:
             raise UnsupportedAction(f"a phone has no {action.type}", self.name, action.type)
 
+    def _check_points(self, action: Action) -> None:
+        """Refuse a point off the latest frame, as the model would otherwise touch the wrong place."""
+        points = list(action.points())
+        if not points:
+            return
+        geometry = self._screen()
+        for _, _, x, y in points:
+            if not (0 <= x < geometry.width and 0 <= y < geometry.height):
+                raise CoordinateError(
+                    f"point ({x:g}, {y:g}) is outside the {geometry.width}x{geometry.height} screen",
+                    point=(float(x), float(y)),
+                )
+
+    def _screen(self) -> ScreenGeometry:
+        """The geometry of the latest frame (one is captured if there is none yet)."""
+        return self._geometry or self.observe().geometry
+
     def _input(self, *argv: str | int) -> None:
-        result = self.adb.run(["input", *argv])
-        if result.exit_code != 0:
-            raise DeviceError(f"`input {argv[0]}` failed: {(result.stderr or result.stdout)[:200]!r}", self.name)
+        self.adb.run(["input", *argv], check=True)
 
     def _scroll(self, action: Scroll) -> None:
         """A scroll is a swipe the other way: content moves up when the finger moves up (scroll down)."""
-        width, height = self._screen_size()
+        geometry = self._screen()
+        width, height = geometry.width, geometry.height
         x = action.x if action.x is not None else width // 2
         y = action.y if action.y is not None else height // 2
         horizontal = action.direction in ("left", "right")
@@ -270,10 +312,6 @@ class AndroidEnv(Env):
         else:
             y1, y2 = _clamp(y - sign * half, height), _clamp(y + sign * half, height)
             self._input("swipe", x, y1, x, y2, 300)
-
-    def _screen_size(self) -> tuple[int, int]:
-        width, height = self.window_size()
-        return (height, width) if self._rotation % 2 else (width, height)
 
     def _key(self, keys: list[str]) -> None:
         codes = [keycode(k) for k in keys]
@@ -289,7 +327,7 @@ class AndroidEnv(Env):
         lines = text.split("\n")
         for index, line in enumerate(lines):
             for chunk in _input_text_chunks(line):
-                self._input("text", chunk)
+                self._input("text", Hidden(chunk, chunk.replace("%s", " "), text))
             if index < len(lines) - 1:
                 self._input("keyevent", 66)
 
@@ -301,19 +339,39 @@ class AndroidEnv(Env):
                 f"{ADB_KEYBOARD_IME}`",
                 self.name,
             )
-        current = self.adb.run(["settings", "get", "secure", "default_input_method"]).text.strip()
-        if current != ADB_KEYBOARD_IME:
-            self.adb.run(["ime", "enable", ADB_KEYBOARD_IME])
-            self.adb.run(["ime", "set", ADB_KEYBOARD_IME])
+        self._select_adb_keyboard()
         encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
-        result = self.adb.run(["am", "broadcast", "-a", "ADB_INPUT_B64", "--es", "msg", encoded])
-        if result.exit_code != 0:
-            raise DeviceError(f"ADBKeyboard broadcast failed: {result.text[:200]!r}", self.name)
+        self.adb.run(["am", "broadcast", "-a", "ADB_INPUT_B64", "--es", "msg", Hidden(encoded, text)], check=True)
+
+    def _select_adb_keyboard(self) -> None:
+        """Make ADBKeyboard the input method, remembering what to put back on ``close()``."""
+        current = self._setting("secure", "default_input_method")
+        if current == ADB_KEYBOARD_IME:
+            return
+        if self._ime_to_restore is None:
+            enabled = self._setting("secure", "enabled_input_methods").split(":")
+            self._ime_to_restore = (current, ADB_KEYBOARD_IME in enabled)
+        self.adb.run(["ime", "enable", ADB_KEYBOARD_IME], check=True)
+        self.adb.run(["ime", "set", ADB_KEYBOARD_IME], check=True)
+
+    def _restore_input_method(self) -> None:
+        """Put back the input method the device had before ADBKeyboard was switched on."""
+        if self._ime_to_restore is None:
+            return
+        previous, was_enabled = self._ime_to_restore
+        if previous and previous != "null":
+            self.adb.run(["ime", "set", previous], check=True)
+        if not was_enabled:
+            self.adb.run(["ime", "disable", ADB_KEYBOARD_IME], check=True)
+        self._ime_to_restore = None
+
+    def _setting(self, namespace: str, key: str) -> str:
+        return self.adb.run(["settings", "get", namespace, key], check=True).text.strip()
 
     def installed_packages(self) -> set[str]:
         """Package names installed on the device (cached for the env's life)."""
         if self._packages is None:
-            text = self.adb.run(["pm", "list", "packages"]).text
+            text = self.adb.run(["pm", "list", "packages"], check=True).text
             self._packages = {line.removeprefix("package:").strip() for line in text.splitlines() if line.strip()}
         return self._packages
 
@@ -324,8 +382,28 @@ class AndroidEnv(Env):
             raise ActionRejected(f"could not launch {name!r} ({package}): {result.text.strip()[:200]}")
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
+        """Put back the person's input method, then release the connection (safe twice).
+
+        A restore that fails raises ``DeviceError`` saying how to do it by hand, unless another error
+        is already on its way out (that one matters more, and usually has the same cause).
+        """
+        if self._closed:
+            return
+        self._closed = True
+        in_flight = sys.exc_info()[1]
+        previous = self._ime_to_restore[0] if self._ime_to_restore else ""
+        try:
+            if self.adb.lost and self._ime_to_restore is not None:
+                raise DeviceError("the device was lost", self.name)
+            self._restore_input_method()
+        except DeviceError as exc:
+            if in_flight is None:
+                raise DeviceError(
+                    f"could not put back the input method {previous} on {self.name} ({exc}); "
+                    f"run `adb shell ime set {previous}`",
+                    self.name,
+                ) from None
+        finally:
             self.adb.close()
 
 

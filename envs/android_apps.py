@@ -42,7 +42,7 @@ _GENERIC_PARTS = {"com", "android", "google", "apps", "app", "org", "net", "mobi
 
 
 class _Runner(Protocol):
-    def run(self, argv: list[str], timeout: float | None = None) -> _Result: ...
+    def run(self, argv: list[str], timeout: float | None = None, *, check: bool = False) -> _Result: ...
 
 
 class _Result(Protocol):
@@ -81,7 +81,7 @@ class AppResolver:
             )
             found = re.findall(r"^\s*([A-Za-z0-9_.]+)/[A-Za-z0-9_.$]+\s*$", result.text, re.MULTILINE)
             if not found:
-                listing = self._runner.run(["pm", "list", "packages"]).text
+                listing = self._runner.run(["pm", "list", "packages"], check=True).text
                 found = [line.removeprefix("package:").strip() for line in listing.splitlines() if line.strip()]
             self._launchable = sorted(set(found))
         return self._launchable

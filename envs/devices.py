@@ -106,12 +106,14 @@ class VirtualPhoneEnv(AndroidEnv):
     def close(self) -> None:
         if getattr(self, "_closed", False):
             return
-        super().close()
         try:
-            self._client.disconnect(self.server.serial)
-        except Exception:  # noqa: BLE001 - the adb server may already have dropped it
-            pass
-        self.server.stop()
+            super().close()  # may raise when the input method cannot be put back: stop the phone anyway
+        finally:
+            try:
+                self._client.disconnect(self.server.serial)
+            except Exception:  # noqa: BLE001 - the adb server may already have dropped it
+                pass
+            self.server.stop()
 
 
 def open_env(

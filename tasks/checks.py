@@ -8,8 +8,10 @@
 * ``python`` — ``module:function(context, **args)`` for anything else; returns a bool or
   ``(bool, detail)``.
 
-Queries are checked against an allowlist before they reach the device, so a task file cannot use a
-check to change state or run a command.
+Queries are checked when the task file loads against a table of exact argv shapes (``READ_ONLY_SHAPES``,
+shared with the adb layer, which re-sends only those after a dropped answer): every argument must be
+accounted for, so ``wm size`` is a query while ``wm size 10x10``, ``wm density 100`` or ``dumpsys battery
+set level 1`` are refused. A task file cannot use a check to change state or run a command.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, Tag, field_validator, model_validator
 
 from guiagent.actions.errors import DeviceError
+from guiagent.envs.adb import READ_ONLY_SHAPES, is_read_only
 
 from .keyed import key_discriminator
 
@@ -34,7 +37,6 @@ if TYPE_CHECKING:
     from guiagent.envs.base import Env
 
 __all__ = [
-    "READ_ONLY_QUERIES",
     "AnswerCheck",
     "Check",
     "CheckContext",
@@ -45,20 +47,6 @@ __all__ = [
     "TextCheck",
     "evaluate",
 ]
-
-READ_ONLY_QUERIES: tuple[tuple[str, ...], ...] = (
-    ("settings", "get"),
-    ("settings", "list"),
-    ("getprop",),
-    ("dumpsys",),
-    ("content", "query"),
-    ("pm", "list", "packages"),
-    ("pm", "path"),
-    ("wm", "size"),
-    ("wm", "density"),
-    ("cmd", "package", "resolve-activity"),
-)
-"""Command prefixes a ``query`` check may run; they read state and change nothing."""
 
 
 @dataclass(frozen=True)
@@ -120,9 +108,9 @@ class QueryCheck(_Check):
     @classmethod
     def _read_only(cls, value: list[str] | str) -> list[str]:
         argv = shlex.split(value) if isinstance(value, str) else list(value)
-        if not any(tuple(argv[: len(prefix)]) == prefix for prefix in READ_ONLY_QUERIES):
-            allowed = ", ".join(" ".join(p) for p in READ_ONLY_QUERIES)
-            raise ValueError(f"{' '.join(argv)!r} is not a read-only query; allowed: {allowed}")
+        if not is_read_only(argv):
+            allowed = "; ".join(shown for shown, _ in READ_ONLY_SHAPES)
+            raise ValueError(f"{shlex.join(argv)!r} is not a read-only query; use one of these forms: {allowed}")
         return argv
 
     @model_validator(mode="after")

@@ -9,25 +9,39 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConfigError
+from .autoglm import AutoGLMPhone
 from .base import HistoryStep, ModelFamily, ParsedReply, Platform
+from .guiowl import GUIOwl15Computer, GUIOwl15Mobile
 from .infer import infer_family
+from .maiui import MaiUI, MaiUIAskUser
 from .qwen2vl import Qwen2VL
+from .qwen3vl import Qwen3VLComputer, Qwen3VLMobile
 from .qwen25vl import Qwen25VLComputer, Qwen25VLMobile
 from .showui import ShowUI
 from .uitars import UITars, UITars15
+from .uivenus import UIVenus15
 
 __all__ = [
+    "AutoGLMPhone",
     "FAMILIES",
+    "GUIOwl15Computer",
+    "GUIOwl15Mobile",
     "HistoryStep",
+    "MaiUI",
+    "MaiUIAskUser",
     "ModelFamily",
     "ParsedReply",
     "Platform",
     "Qwen2VL",
     "Qwen25VLComputer",
     "Qwen25VLMobile",
+    "Qwen3VLComputer",
+    "Qwen3VLMobile",
     "ShowUI",
     "UITars",
     "UITars15",
+    "UIVenus15",
+    "family_class",
     "get_family",
     "infer_family",
 ]
@@ -41,9 +55,29 @@ FAMILIES: dict[str, type[ModelFamily]] = {
         UITars,
         UITars15,
         ShowUI,
+        GUIOwl15Mobile,
+        GUIOwl15Computer,
+        AutoGLMPhone,
+        UIVenus15,
+        MaiUI,
+        MaiUIAskUser,
+        Qwen3VLMobile,
+        Qwen3VLComputer,
     )
 }
 """Every family by name."""
+
+
+def family_class(name: str) -> type[ModelFamily]:
+    """The family class called ``name`` (case and surrounding spaces ignored).
+
+    Raises:
+        ConfigError: no family has that name; the message lists the names.
+    """
+    try:
+        return FAMILIES[name.strip().lower()]
+    except KeyError:
+        raise ConfigError(f"unknown model family {name!r}; choose one of: {', '.join(FAMILIES)}") from None
 
 
 def get_family(name: str, **options: Any) -> ModelFamily:
@@ -52,10 +86,7 @@ def get_family(name: str, **options: Any) -> ModelFamily:
     Raises:
         ConfigError: no family has that name (the message lists the names), or an option is invalid.
     """
-    try:
-        cls = FAMILIES[name.strip().lower()]
-    except KeyError:
-        raise ConfigError(f"unknown model family {name!r}; choose one of: {', '.join(FAMILIES)}") from None
+    cls = family_class(name)
     try:
         return cls(**options)
     except TypeError as exc:

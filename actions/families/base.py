@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import ClassVar, Literal, TypeAlias
 
-from ..errors import ActionError, ActionParseError, ConfigError
+from ..errors import ActionParseError, ConfigError
 from ..geometry import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_MIN_PIXELS,
     IMAGE_FACTOR,
     CoordinateSpace,
     ImagePlan,
+    Rounding,
     ScreenMapping,
     Size,
     plan_image,
@@ -88,9 +89,13 @@ class ModelFamily(ABC):
     default_min_pixels: ClassVar[int] = DEFAULT_MIN_PIXELS
     default_max_pixels: ClassVar[int] = DEFAULT_MAX_PIXELS
     default_platform: ClassVar[Platform] = "mobile"
+    platforms: ClassVar[tuple[Platform, ...]] = ()
+    """The prompt variants, when a family has one per platform (the CLI then picks it by device kind)."""
     default_history_images: ClassVar[int] = 0
     needs_special_tokens: ClassVar[bool] = False
     factor: ClassVar[int] = IMAGE_FACTOR
+    rounding: ClassVar[Rounding] = "nearest"
+    """How the authors' executor turns a model value into a pixel (``geometry.Rounding``)."""
     source: ClassVar[str] = ""
     """Where the format comes from: the authors' repository and files it was read from."""
     choices: ClassVar[str] = ""
@@ -130,7 +135,7 @@ class ModelFamily(ABC):
 
     def space(self, screen: Size) -> CoordinateSpace:
         """The coordinate space this family answers in, for this screen."""
-        return CoordinateSpace.for_plan(self.space_kind, self.image_plan(screen))
+        return CoordinateSpace.for_plan(self.space_kind, self.image_plan(screen), self.rounding)
 
     def mapping(self, screen: Size) -> ScreenMapping:
         """Model space ↔ device pixels for this screen."""
@@ -221,9 +226,3 @@ def wrap_validation(raw_text: str, what: str, exc: Exception) -> ActionParseErro
         detail = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
         return ActionParseError(f"invalid {what}: {detail}", raw_text)
     return ActionParseError(f"invalid {what}: {exc}", raw_text)
-
-
-def raise_if_action_error(exc: BaseException) -> None:
-    """Re-raise ``exc`` if it is already an ``ActionError`` (helpers keep the most specific reason)."""
-    if isinstance(exc, ActionError):
-        raise exc

@@ -113,13 +113,13 @@ def family_row(family: Any) -> dict[str, Any]:
 
 
 def _image_order(family: Any) -> str:
-    """Whether the family's user turn puts the screenshot before or after the text, from its own render."""
+    """Whether the family's user turns show the screenshot before or after the task, from its own render."""
     from guiagent.actions.messages import ImageSlot
 
-    messages = family.render("Open the Settings app", Size(1080, 2400))
-    for message in reversed(messages):
-        if message.role == "user" and message.content:
-            kinds = [isinstance(part, ImageSlot) for part in message.content]
-            if True in kinds:
-                return "image first" if kinds[0] else "text first"
-    return "no image"
+    parts = [
+        part for m in family.render("Open the Settings app", Size(1080, 2400)) if m.role == "user" for part in m.content
+    ]
+    kinds = [isinstance(part, ImageSlot) for part in parts]
+    if True not in kinds:
+        return "no image"
+    return "image first" if kinds[0] else "text first"

@@ -12,6 +12,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,14 @@ from .app_settings import SettingsApp
 from .commands import COMMANDS as BASIC_COMMANDS
 from .commands import Handler
 from .content_commands import COMMANDS as CONTENT_COMMANDS
-from .device_info import ADB_KEYBOARD_IME, ADB_KEYBOARD_PACKAGE, EXTRA_PACKAGES, LATIN_IME, default_properties
+from .device_info import (
+    ADB_KEYBOARD_IME,
+    ADB_KEYBOARD_PACKAGE,
+    BANNER_FEATURES,
+    EXTRA_PACKAGES,
+    LATIN_IME,
+    default_properties,
+)
 from .display import Display
 from .dumpsys import COMMANDS as DUMPSYS_COMMANDS
 from .files import VirtualFS
@@ -72,6 +80,10 @@ class VirtualPhone(InputMixin, Display):
         dark_mode: start with the dark theme (``secure ui_night_mode`` = 2).
         log_path: append every received service/command to this file as JSON lines.
         simulate_durations: make ``input swipe`` take its duration in real time, as on a phone.
+        missing_commands: tools this build lacks (``{"wm"}``): the shell answers them "not found", as
+            a stripped vendor build does, so drivers can be tested against a device that answers errors.
+        shell_v2: advertise and serve the shell protocol v2; False behaves like Android 6 and older
+            (one merged output stream, no exit status framing).
     """
 
     def __init__(
@@ -91,6 +103,8 @@ class VirtualPhone(InputMixin, Display):
         dark_mode: bool = False,
         log_path: str | Path | None = None,
         simulate_durations: bool = False,
+        missing_commands: Iterable[str] = (),
+        shell_v2: bool = True,
     ) -> None:
         if width <= 0 or height <= 0 or density <= 0:
             raise ValueError(f"bad display {width}x{height} @ {density}dpi")
@@ -106,6 +120,8 @@ class VirtualPhone(InputMixin, Display):
         self.screen_on = True
         self.volume = 8
         self.simulate_durations = simulate_durations
+        self.features = [f for f in BANNER_FEATURES if shell_v2 or f != "shell_v2"]
+        self._drops: list[tuple[list[str], int]] = []
         self.properties = default_properties(model, density, self.serial)
         self.files = VirtualFS()
         self.adb_keyboard = adb_keyboard
@@ -124,6 +140,8 @@ class VirtualPhone(InputMixin, Display):
             **DUMPSYS_COMMANDS,
             **CONTENT_COMMANDS,
         }
+        for name in missing_commands:
+            self._commands.pop(name, None)
         self.launcher = Launcher(self)
         self.settings_app = SettingsApp(self)
         self.notes_app = NotesApp(self)
@@ -180,7 +198,35 @@ class VirtualPhone(InputMixin, Display):
         """Run a command line as ``adb shell`` would (parsed by the built-in sh, never a real shell)."""
         if log:
             self.log("shell", command)
-        return Interpreter(self, self._commands, self._record).run(command)
+        matched: list[bool] = []
+
+        def record(argv: list[str]) -> None:
+            self._record(argv)
+            if self._take_drop(argv):
+                matched.append(True)
+
+        result = Interpreter(self, self._commands, record).run(command)
+        result.disconnect = bool(matched)
+        return result
+
+    # -- injected faults --------------------------------------------------------------------------
+    def drop_connection_after(self, *argv_prefix: str, times: int = 1) -> None:
+        """Drop the adb connection once a command starting with ``argv_prefix`` has run, before any of
+        its output is sent: a cable pulled mid-command. Applies to the next ``times`` such commands.
+
+        Why: whether a driver re-sends a gesture that already reached the phone can only be seen when
+        the connection fails after delivery, at a moment a test chooses.
+        """
+        with self._lock:
+            self._drops.append((list(argv_prefix), times))
+
+    def _take_drop(self, argv: list[str]) -> bool:
+        with self._lock:
+            for index, (prefix, left) in enumerate(self._drops):
+                if argv[: len(prefix)] == prefix and left > 0:
+                    self._drops[index] = (prefix, left - 1)
+                    return True
+        return False
 
     # -- settings ---------------------------------------------------------------------------------
     def get_setting(self, namespace: str, key: str) -> str | None:

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from .device_info import BANNER_FEATURES
 from .phone import VirtualPhone
 from .protocol import make_banner
+from .shell import ShellResult
 from .sync import run_sync
 from .transport import Connection, Stream
 
@@ -46,6 +46,13 @@ def _v2_packets(chunks: list[tuple[int, bytes]], exit_code: int) -> bytes:
     return bytes(out)
 
 
+def _dropped(stream: Stream, result: ShellResult) -> bool:
+    """Drop the whole connection when the phone asks for it (an injected fault); True if it did."""
+    if result.disconnect:
+        stream.connection.close(timeout=0)
+    return result.disconnect
+
+
 def service_for(phone: VirtualPhone, stream: Stream) -> Callable[[], None] | None:
     """The body serving ``stream.destination``, or None to refuse the OPEN."""
     destination = stream.destination
@@ -55,22 +62,29 @@ def service_for(phone: VirtualPhone, stream: Stream) -> Callable[[], None] | Non
         if not sep or not command.strip():
             return None  # interactive shells need a pty; a virtual phone has none
         if "v2" in options:
+            if "shell_v2" not in phone.features:
+                return None  # adbd without the v2 protocol refuses the service
 
             def shell_v2() -> None:
                 result = phone.shell(command, log=False)
-                stream.write(_v2_packets(result.chunks, result.exit_code))
+                if not _dropped(stream, result):
+                    stream.write(_v2_packets(result.chunks, result.exit_code))
 
             return shell_v2
 
         def shell_v1() -> None:
-            stream.write(phone.shell(command, log=False).output)
+            result = phone.shell(command, log=False)
+            if not _dropped(stream, result):
+                stream.write(result.output)
 
         return shell_v1
     if destination.startswith("exec:"):
         command = destination[len("exec:") :]
 
         def exec_raw() -> None:
-            stream.write(phone.shell(command, log=False).output)
+            result = phone.shell(command, log=False)
+            if not _dropped(stream, result):
+                stream.write(result.output)
 
         return exec_raw
     if destination == "sync:":
@@ -139,7 +153,7 @@ class PhoneServer:
             "ro.product.model": props["ro.product.model"],
             "ro.product.device": props["ro.product.device"],
         }
-        return make_banner("device", identity, BANNER_FEATURES)
+        return make_banner("device", identity, self.phone.features)
 
     def _bind(self) -> socket.socket:
         for _ in range(50):

@@ -101,6 +101,8 @@ class ShellResult:
 
     chunks: list[tuple[int, bytes]] = field(default_factory=list)
     exit_code: int = 0
+    disconnect: bool = False
+    """Set by ``VirtualPhone.drop_connection_after``: the server drops the connection instead of replying."""
 
     @property
     def stdout(self) -> bytes:

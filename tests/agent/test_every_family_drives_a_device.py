@@ -77,11 +77,12 @@ def test_computer_family_clicks_the_button_on_xvfb(name: str, tk_recorder, scrip
     screen = Size(1920, 1080)
     x, y = tk_recorder.center("ok")
     scripted_server.script = [_reply(family, screen, Click(x=x, y=y)), _end(family)]
+    out = tmp_path / "runs"
     argv = ["run", "Press OK", "--device", "desktop", "--base-url", scripted_server.url, "--model", "scripted"]
-    argv += ["--family", name, "--max-steps", "4", "--out", str(tmp_path)]
+    argv += ["--family", name, "--max-steps", "4", "--out", str(out)]
     assert main(argv) == 0
     pressed = tk_recorder.wait_for(lambda e: e["type"] == "button")
     assert pressed["name"] == "ok"
-    (folder,) = tmp_path.iterdir()
+    (folder,) = out.iterdir()
     tap = Trajectory.load(folder).steps[0].actions_device[0]
     assert tap["type"] == "click" and abs(tap["x"] - x) <= 1 and abs(tap["y"] - y) <= 1

@@ -63,3 +63,32 @@ def test_a_factor_28_image_is_refused_before_generating(tiny_qwen3_vl: Path) -> 
             backend.complete(_request(308, 672))
     finally:
         backend.close()
+
+
+def test_tiny_qwen3_vl_runs_the_loop_on_the_virtual_phone(virtual_phone, adb_server, tiny_qwen3_vl, tmp_path) -> None:
+    """A random model says random things: each is recorded as a parse error, sent back, and the run ends."""
+    from guiagent.actions.families import get_family
+    from guiagent.agent.loop import Agent
+    from guiagent.agent.settings import AgentConfig
+    from guiagent.agent.trajectory import Trajectory
+    from guiagent.envs.android import AndroidEnv
+
+    family = get_family("qwen3-vl-mobile", max_pixels=BUDGET)
+    assert family.factor == 32
+    low, high = family.pixel_limits
+    backend = TransformersBackend(str(tiny_qwen3_vl), min_pixels=low, max_pixels=high, image_factor=family.factor)
+    config = AgentConfig(max_steps=5, max_invalid_replies=2, max_new_tokens=12, out_dir=tmp_path)
+    with AndroidEnv(virtual_phone.serial, adb_port=adb_server.port) as env:
+        trajectory = Agent(env, backend, family, config).run("Open the Settings app")
+    backend.close()
+
+    assert trajectory.status == "failure" and "not valid actions" in trajectory.run.reason
+    steps = Trajectory.load(trajectory.folder).steps
+    assert len(steps) == 2
+    slot = family.current_image(PHONE)
+    for step in steps:
+        assert step.reply is not None and step.error is not None
+        assert step.error.type in ("ActionParseError", "CoordinateError") and step.error.sent_to_model
+        assert step.completion_tokens and step.prompt_tokens and step.timings["model"] > 0
+        assert step.model_image == {"width": slot.width, "height": slot.height, "padded": False}
+        assert slot.width % 32 == 0 and slot.height % 32 == 0

@@ -177,7 +177,7 @@ def test_apps_by_label_or_package_and_a_clear_refusal(env: AndroidEnv, virtual_p
         env.execute(OpenApp(name="Photoshop"))
 
 
-def test_actions_a_phone_cannot_do(env: AndroidEnv) -> None:
+def test_actions_a_phone_cannot_do(env: AndroidEnv, virtual_phone: ConnectedPhone) -> None:
     with pytest.raises(UnsupportedAction, match="no cursor"):
         env.execute(Click())
     with pytest.raises(UnsupportedAction):
@@ -186,7 +186,10 @@ def test_actions_a_phone_cannot_do(env: AndroidEnv) -> None:
         env.execute(Terminate())
     with pytest.raises(ValueError, match="device pixels only"):
         env.execute(Click(x=1, y=1, space="relative-1000"))
-    env.execute(DoubleClick(x=540, y=1200))
+    start = len(virtual_phone.phone.executed)
+    env.execute(DoubleClick(x=540, y=1200))  # what a phone can do instead: two taps on the point
+    taps = [argv for argv in virtual_phone.phone.executed[start:] if argv[:1] == ["input"]]
+    assert taps == [["input", "tap", "540", "1200"]] * 2, taps
 
 
 def test_device_selection_errors_list_what_is_there(virtual_phone_factory, adb_server) -> None:

@@ -310,13 +310,6 @@ def test_cli_in_process_screenspot_xywh_with_a_prompt_per_platform(scripted_serv
         other.handler(other)
 
 
-def cli_is_wired() -> bool:
-    from guiagent.agent.cli import build_parser
-
-    return "eval-grounding" in build_parser().format_help()
-
-
-@pytest.mark.skipif(not cli_is_wired(), reason="eval-grounding is not registered in guiagent.agent.cli yet")
 def test_cli_subprocess_end_to_end(dataset: Path, scripted_server, tmp_path: Path) -> None:
     scripted_server.script = [script_for(lambda body: get_family("qwen2-vl"))] * len(CASES)
     out = tmp_path / "cli-out"
