@@ -293,7 +293,18 @@ Action: TypeAlias = Annotated[
 ActionAdapter: TypeAdapter[Action] = TypeAdapter(Action)
 
 POINTING_TYPES = frozenset(
-    {"click", "double_click", "triple_click", "right_click", "middle_click", "long_press", "move", "drag", "swipe", "scroll"}
+    {
+        "click",
+        "double_click",
+        "triple_click",
+        "right_click",
+        "middle_click",
+        "long_press",
+        "move",
+        "drag",
+        "swipe",
+        "scroll",
+    }
 )
 """Action types that may carry a point and so need coordinate mapping."""
 
