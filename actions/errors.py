@@ -12,12 +12,16 @@ everything else ends the run (with the trajectory written up to that point).
     │   └── ActionRejected           the device cannot do what was asked (no app by that name, an unknown key)
     ├── ConfigError                  bad family name, flag, pixel limit or task file
     │   ├── ImageSizeError           a screen size smart_resize cannot handle (aspect ratio > 200, zero side)
-    │   └── TaskFileError            a task file that does not validate   (.path, .line, .field)
+    │   ├── TaskFileError            a task file that does not validate   (.path, .line, .field)
+    │   ├── TrajectoryError          a run folder that does not read back  (.path, .line)
+    │   └── UnfinishedRecording      replaying a run that never succeeded  (.path, .status)
     ├── DeviceError                  anything between guiagent and a screen (.device)
     │   ├── DeviceNotFound           no such device, or several and none chosen (.available)
     │   ├── DeviceLost               the device stopped answering within the retry window
     │   ├── UnsupportedAction        the device cannot perform this action type (.action)
-    │   └── InputMethodMissing       non-ASCII text needs an input method the device lacks
+    │   ├── InputMethodMissing       non-ASCII text needs an input method the device lacks
+    │   ├── DeviceCommandError       the device answered with an error      (.command, .exit_code, .output)
+    │   └── CommandInterrupted       an input command cut off after sending: it may have run (.command)
     ├── ModelError                   the model backend failed             (.model)
     │   ├── ModelRequestError        the server rejected the request (4xx): never retried (.status)
     │   ├── ModelUnavailable         timeouts, connection errors, 5xx after all retries
@@ -34,6 +38,10 @@ from collections.abc import Sequence
 
 __all__ = [
     "ActionError",
+    "CommandInterrupted",
+    "DeviceCommandError",
+    "TrajectoryError",
+    "UnfinishedRecording",
     "ActionParseError",
     "ActionRejected",
     "ConfigError",
@@ -177,3 +185,51 @@ class ReplayDivergence(GuiAgentError):
         super().__init__(message)
         self.step = step
         self.difference = difference
+
+
+class DeviceCommandError(DeviceError):
+    """The device answered, with an error: it refused the command, or the command exited non-zero.
+
+    Not a lost device: retrying cannot help. ``command`` is the command as shown (typed text hidden),
+    ``exit_code`` its status (None when the service was refused), ``output`` what it printed.
+    """
+
+    def __init__(self, message: str, device: str, command: str, exit_code: int | None, output: str) -> None:
+        super().__init__(message, device)
+        self.command = command
+        self.exit_code = exit_code
+        self.output = output
+
+
+class CommandInterrupted(DeviceError):
+    """A command that changes the device was cut off after it was sent: it may have run, so it was not
+    sent again (a tap must never land twice). ``command`` is the command as shown (typed text hidden)."""
+
+    def __init__(self, message: str, device: str, command: str) -> None:
+        super().__init__(message, device)
+        self.command = command
+
+
+class TrajectoryError(ConfigError):
+    """A run folder whose files do not read back as a run: names the file and, for ``steps.jsonl``, the line.
+
+    What to do: restore the file, or delete the damaged line (a trimmed run still replays).
+    """
+
+    def __init__(self, message: str, path: str = "", line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class UnfinishedRecording(ConfigError):
+    """A recording that never succeeded (or was a dry run), asked to be replayed as if it had (.status, .path).
+
+    What to do: replay it with ``ReplayConfig(allow_unfinished=True)`` (``--allow-unfinished``) to perform
+    only the steps it executed; that replay ends ``unfinished``.
+    """
+
+    def __init__(self, message: str, path: str = "", status: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.status = status

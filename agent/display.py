@@ -3,6 +3,10 @@
 A ``TerminalHooks`` is an ``AgentHooks``: it prints each step as it is recorded — screenshot size, the
 model's thought, the actions in device pixels, the time each stage took — asks before actions when the
 confirm policy says so, answers the model's ``call_user`` from the keyboard, and ends with a summary.
+
+Everything shown that a model, a task file or a person wrote is data, never rich markup: it goes to rich as
+``Text`` (a reply holding ``[/b]`` would otherwise crash the prompt, ``[x, y]`` vanish, and ``[link=...]``
+restyle the question a person is asked). Only this module's own fixed labels carry styles.
 """
 
 from __future__ import annotations
@@ -86,16 +90,16 @@ class TerminalHooks(AgentHooks):
                 totals[stage] += seconds
         table = Table(title="Summary", show_header=False)
         table.add_row("status", Text(run.status, style=_STATUS_STYLE.get(run.status, "bold yellow")))
-        table.add_row("reason", run.reason)
+        table.add_row("reason", Text(run.reason))
         if run.answer is not None:
-            table.add_row("answer", run.answer)
+            table.add_row("answer", Text(run.answer))
         table.add_row("steps", str(run.steps))
         if run.finished_at:
             table.add_row("wall time", f"{run.finished_at - run.started_at:.1f} s")
-        table.add_row("time by stage", "  ".join(f"{s} {totals[s]:.2f}s" for s in STAGES if s in totals))
+        table.add_row("time by stage", Text("  ".join(f"{s} {totals[s]:.2f}s" for s in STAGES if s in totals)))
         tokens = sum(s.prompt_tokens or 0 for s in self._steps), sum(s.completion_tokens or 0 for s in self._steps)
         table.add_row("tokens", f"{tokens[0]} prompt, {tokens[1]} completion")
-        table.add_row("trajectory", str(self._folder))
+        table.add_row("trajectory", Text(str(self._folder)))
         self.console.print(table)
 
     def confirm(self, action: Action, reason: str) -> bool:
@@ -103,10 +107,11 @@ class TerminalHooks(AgentHooks):
             self.console.print(Text(f"  declined {action.type}: {reason} (no terminal to ask)", style="yellow"))
             return False
         detail = json.dumps(action.to_json_dict(), ensure_ascii=False)
-        return Confirm.ask(f"[bold]Perform[/bold] {detail}? ({reason})", console=self.console, default=False)
+        question = Text.assemble(("Perform", "bold"), f" {detail}? ({reason})")
+        return Confirm.ask(question, console=self.console, default=False)
 
     def ask_user(self, message: str) -> str | None:
         if not self.interactive:
             return None
-        self.console.print(Panel(message, title="The agent asks for your help", border_style="magenta"))
+        self.console.print(Panel(Text(message), title="The agent asks for your help", border_style="magenta"))
         return Prompt.ask("Your reply (Enter when done)", console=self.console, default="")

@@ -19,12 +19,12 @@ from guiagent.envs.base import Env, Observation
 from guiagent.envs.hierarchy import element_at, focused_node
 from guiagent.envs.settle import frame_difference, frame_signature
 
-from .safety import ActionContext
+from .safety import ActionContext, ConfirmPolicy
 
 if TYPE_CHECKING:
     from .records import RunRecord, StepRecord
 
-__all__ = ["AgentHooks", "LoopGuard", "StepOutcome"]
+__all__ = ["AgentHooks", "LoopGuard", "StepOutcome", "declined_reason"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,25 @@ class AgentHooks:
             target_label=target.label if target else None,
             field_is_password=focused.password if focused else None,
         )
+
+
+def declined_reason(
+    policy: ConfirmPolicy,
+    hooks: AgentHooks,
+    env: Env,
+    action: Action,
+    thought: str | None,
+    sensitive: str | None = None,
+) -> str | None:
+    """Apply the confirm policy to one action: None when it may run, else why the person was asked and said no.
+
+    None means nobody needed asking, or the person said yes. The agent and replay both decide through
+    this one function, so a recorded step is held to the same rule when it is replayed.
+    """
+    reason = policy.reason(action, lambda: hooks.action_context(env, action, thought), sensitive)
+    if reason is None or hooks.confirm(action, reason):
+        return None
+    return reason
 
 
 class LoopGuard:

@@ -3,8 +3,11 @@
 ``Agent.run(task)`` is a bounded loop over ``step``; ``step`` calls its phases in order — observe, build
 the prompt, ask the model, parse, act, settle — and records the step in ``finally``, so a step that
 fails still reaches the trajectory. Recoverable errors (a reply that does not parse, a point off the
-screen, an app that is not installed, a declined confirmation) go back to the model as feedback; fatal
-ones (device lost, model unavailable) end the run with status ``error`` and everything recorded.
+screen, an app that is not installed, an action this device has no way to perform, a declined
+confirmation) go back to the model as feedback; fatal ones (device lost, model unavailable) end the run
+with status ``error`` and everything recorded. Any other exception (a bug, a backend raising something
+unexpected) also ends the run as ``error`` with its type and message in ``run.json``, and then propagates:
+a crash is never recorded as a normal end.
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guiagent.actions.errors import ActionError, GuiAgentError
+from guiagent.actions.errors import (
+    ActionError,
+    CommandInterrupted,
+    GuiAgentError,
+    ServerResizedImages,
+    UnsupportedAction,
+)
 from guiagent.actions.families import ModelFamily, get_family
 from guiagent.actions.messages import Message, TextPart
 from guiagent.actions.types import Action, Answer, CallUser, Terminate
@@ -23,10 +32,10 @@ from guiagent.envs.base import Env, Observation
 from .annotate import annotate
 from .backends.base import ModelBackend, ModelRequest
 from .history import History, PastStep
-from .hooks import AgentHooks, LoopGuard, StepOutcome
+from .hooks import AgentHooks, LoopGuard, StepOutcome, declined_reason
 from .images import prepare_image
 from .records import ErrorInfo, RunRecord, StepRecord
-from .safety import ConfirmPolicy
+from .server_checks import check_image_tokens
 from .settings import AgentConfig
 from .trajectory import Redactor, Trajectory, TrajectoryWriter, guiagent_version, new_run_id
 
@@ -56,6 +65,7 @@ class _RunState:
     observation: Observation | None = None
     feedback: str | None = None
     invalid_replies: int = 0
+    resize_warned: bool = False
     steps: list[StepRecord] = field(default_factory=list)
 
 
@@ -68,8 +78,8 @@ class Agent:
         family: the family (or its name) whose prompt, parser and coordinate space the model uses.
         config: limits and behaviour (see ``AgentConfig``).
         hooks: callbacks for display and the person in the loop (see ``AgentHooks``).
-        secrets: values the model refers to as ``<secret:name>``; substituted only when typing, and
-            redacted from everything written.
+        secrets: values the model refers to as ``<secret:name>``; substituted only when typing
+            (``Redactor.reveal``), and redacted from everything written.
     """
 
     def __init__(
@@ -94,25 +104,32 @@ class Agent:
         """Work on ``task`` until the model ends it or a limit is hit; returns the recorded trajectory."""
         writer = self._start(task, Path(out_dir or self.config.out_dir))
         state = _RunState(task, writer, History(self.family, self.config.history), LoopGuard(self.config.repeat_limit))
-        status, reason, answer = "max_steps", f"reached the limit of {self.config.max_steps} steps", None
-        deadline = time.monotonic() + self.config.time_limit if self.config.time_limit else None
+        # Until the loop says otherwise, the run ended by an exception: a crash can never read as a normal end.
+        status, reason, answer = "error", "the run ended by an exception", None
         try:
-            for index in range(1, self.config.max_steps + 1):
-                if deadline is not None and time.monotonic() > deadline:
-                    status, reason = "timeout", f"time limit of {self.config.time_limit:g} s reached"
-                    break
-                outcome = self.step(state, index)
-                if outcome.done:
-                    status, reason, answer = outcome.status, outcome.reason, outcome.answer
-                    break
+            status, reason, answer = self._loop(state)
         except KeyboardInterrupt:
             status, reason = "interrupted", "stopped by Ctrl-C"
         except GuiAgentError as exc:
             status, reason = "error", f"{type(exc).__name__}: {exc}"
+        except BaseException as exc:  # a bug or an unexpected library error: record it, then let it propagate
+            status, reason = "error", f"{type(exc).__name__}: {exc}"
+            raise
         finally:
             run = writer.finish(status, reason, answer)
             self.hooks.run_finished(run)
         return Trajectory(writer.folder, run, state.steps)
+
+    def _loop(self, state: _RunState) -> tuple[str, str, str | None]:
+        """Step until the model ends the run or a limit is hit; returns (status, reason, answer)."""
+        deadline = time.monotonic() + self.config.time_limit if self.config.time_limit else None
+        for index in range(1, self.config.max_steps + 1):
+            if deadline is not None and time.monotonic() > deadline:
+                return "timeout", f"time limit of {self.config.time_limit:g} s reached", None
+            outcome = self.step(state, index)
+            if outcome.done:
+                return outcome.status, outcome.reason, outcome.answer
+        return "max_steps", f"reached the limit of {self.config.max_steps} steps", None
 
     def step(self, state: _RunState, index: int) -> StepOutcome:
         """One iteration: observe, build, ask, parse, act, settle; recorded whatever happens."""
@@ -121,7 +138,7 @@ class Agent:
         try:
             work.observation = self._observe(state, record)
             request, work.model_image = self._build(state, record, work.observation)
-            reply_text = self._ask(record, request)
+            reply_text = self._ask(state, record, request)
             actions = self._parse(state, record, reply_text, work.observation)
             if actions is None:
                 return self._after_invalid_reply(state)
@@ -134,8 +151,13 @@ class Agent:
             record.error = ErrorInfo(type=type(exc).__name__, message=exc.reason, sent_to_model=True)
             state.feedback = exc.reason
             return StepOutcome()
-        except GuiAgentError as exc:
+        except Exception as exc:  # fatal: recorded in the step, then the run ends as an error
             record.error = ErrorInfo(type=type(exc).__name__, message=str(exc))
+            if isinstance(exc, CommandInterrupted):  # sent, then cut off: the action may well have happened
+                record.notes.append(
+                    f"action {record.executed + 1} may have reached the device before the connection dropped; "
+                    "it was not sent again"
+                )
             raise
         finally:
             self._record(state, record, work)
@@ -172,13 +194,31 @@ class Agent:
         )
         return request, image
 
-    def _ask(self, record: StepRecord, request: ModelRequest) -> str:
+    def _ask(self, state: _RunState, record: StepRecord, request: ModelRequest) -> str:
         reply = self.model.complete(request)
         record.timings["preprocess"] = record.timings.get("preprocess", 0.0) + reply.prepare_seconds
         record.timings["model"] = max(0.0, reply.seconds - reply.prepare_seconds)
         record.reply = reply.text
         record.prompt_tokens, record.completion_tokens = reply.prompt_tokens, reply.completion_tokens
+        if reply.prompt_tokens:
+            self._check_server_images(state, record, request, reply.prompt_tokens)
         return reply.text
+
+    def _check_server_images(
+        self, state: _RunState, record: StepRecord, request: ModelRequest, prompt_tokens: int
+    ) -> None:
+        """Stop when the server resized the screenshots again and the family's clicks are in pixels of them;
+        for relative families, say so once and go on (their coordinates stay right)."""
+        check = check_image_tokens(request.messages, self.family.factor, prompt_tokens)
+        if not check.resized:
+            return
+        pixels = self.family.space_kind == "pixels"
+        message = check.explain(pixel_family=pixels)
+        if pixels:
+            raise ServerResizedImages(message, getattr(self.model, "model_id", ""), check.sent, check.seen)
+        if not state.resize_warned:
+            state.resize_warned = True
+            record.notes.append(f"warning: {message}")
 
     def _parse(
         self, state: _RunState, record: StepRecord, text: str, observation: Observation
@@ -196,6 +236,7 @@ class Agent:
         state.invalid_replies = 0
         state.feedback = None
         record.thought = parsed.thought
+        record.sensitive = parsed.sensitive
         record.actions_model = [a.to_json_dict() for a in parsed.actions]
         record.actions_device = [a.to_json_dict() for a in device]
         return device
@@ -223,8 +264,12 @@ class Agent:
                     return self._call_user(state, record, action)
                 if not self._confirmed(state, record, action):
                     return StepOutcome()
-                if not self.config.dry_run:
-                    self.env.execute(self._with_secrets(action))
+                if self.config.dry_run:
+                    continue  # decided and drawn, never performed: ``executed`` counts what reached the device
+                try:
+                    self.env.execute(self.redactor.reveal(action))
+                except UnsupportedAction as exc:  # the model asked this device for something it has no way to do
+                    return self._unsupported(state, record, action, exc)
                 record.executed += 1
             return StepOutcome()
         finally:
@@ -239,22 +284,19 @@ class Agent:
         state.feedback = f"The person replied: {answer}" if answer else "The person has done what you asked."
         return StepOutcome()
 
+    def _unsupported(self, state: _RunState, record: StepRecord, action: Action, exc: UnsupportedAction) -> StepOutcome:
+        """Like a reply that does not parse: recorded, and sent back so the model can choose another action."""
+        record.error = ErrorInfo(type=type(exc).__name__, message=str(exc), sent_to_model=True)
+        state.feedback = f"This device cannot perform {exc.action or action.type}: {exc}. Use another action."
+        return StepOutcome()
+
     def _confirmed(self, state: _RunState, record: StepRecord, action: Action) -> bool:
-        policy: ConfirmPolicy = self.config.confirm
-        reason = policy.reason(action, lambda: self.hooks.action_context(self.env, action, record.thought))
-        if reason is None or self.hooks.confirm(action, reason):
+        reason = declined_reason(self.config.confirm, self.hooks, self.env, action, record.thought, record.sensitive)
+        if reason is None:
             return True
         record.notes.append(f"declined by the person: {action.type} ({reason})")
         state.feedback = f"The person declined your {action.type} action ({reason}). Choose another way."
         return False
-
-    def _with_secrets(self, action: Action) -> Action:
-        if action.type != "type" or not self.secrets:
-            return action
-        text = action.text  # type: ignore[union-attr]
-        for name, value in self.secrets.items():
-            text = text.replace(f"<secret:{name}>", value)
-        return action.model_copy(update={"text": text})
 
     def _settle(self, state: _RunState, record: StepRecord) -> None:
         if self.config.dry_run or not self.config.settle or record.executed == 0:

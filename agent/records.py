@@ -7,11 +7,12 @@ disk and export JSON schemas for anyone processing trajectories elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["STAGES", "ErrorInfo", "RunRecord", "RunStatus", "StepRecord"]
+__all__ = ["STAGES", "ErrorInfo", "RunRecord", "RunStatus", "StepRecord", "stage_totals"]
 
 STAGES = ("capture", "preprocess", "model", "parse", "act", "settle")
 """The phases of a step, in order; ``StepRecord.timings`` has one entry per phase that ran."""
@@ -24,8 +25,22 @@ RunStatus = Literal[
     "timeout",
     "loop",  # the same action on an unchanged screen, again and again
     "interrupted",  # Ctrl-C
-    "error",  # a device, model or configuration failure ended the run
+    "error",  # an exception ended the run (device, model, configuration, or a bug): ``reason`` names it
+    "unfinished",  # a replay of a recording that never succeeded: its executed steps were performed, no more
 ]
+
+
+def stage_totals(timings: Iterable[dict[str, float]]) -> dict[str, float]:
+    """Seconds per stage summed over steps, in loop order (``STAGES``), unknown stages last.
+
+    The one place this sum is made, so the suite results, the report and the terminal agree.
+    """
+    totals: dict[str, float] = {}
+    for one in timings:
+        for stage, seconds in one.items():
+            totals[stage] = totals.get(stage, 0.0) + seconds
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    return dict(sorted(totals.items(), key=lambda kv: order.get(kv[0], len(order))))
 
 
 class ErrorInfo(BaseModel):
@@ -58,6 +73,11 @@ class StepRecord(BaseModel):
     actions_model: list[dict[str, Any]] = Field(default_factory=list)
     actions_device: list[dict[str, Any]] = Field(default_factory=list)
     executed: int = 0
+    """How many of ``actions_device``, from the first, reached the device. The rest never happened: the
+    person declined one, one failed, or the run was a dry run (then always 0). Replay performs only these."""
+    sensitive: str | None = None
+    """The model's own statement that this step is a sensitive operation (``ParsedReply.sensitive``);
+    the confirm policy asked the person about it, and asks again when the step is replayed."""
     error: ErrorInfo | None = None
     notes: list[str] = Field(default_factory=list)
     prompt_tokens: int | None = None

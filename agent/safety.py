@@ -4,6 +4,22 @@
 into a password field, and taps or keys whose target or stated purpose is to send, pay, buy, delete,
 uninstall, transfer or reset. The target is what the device says is under the point (Android's UI
 hierarchy) and the model's own thought; a device that cannot say (a desktop) is judged on the thought.
+
+A step the model itself declares sensitive (``ParsedReply.sensitive``: AutoGLM's ``message`` on a tap that
+pays or deletes) is asked about in every mode, with the model's message as the reason:
+
+==========================  ==============================================================
+``--confirm`` given         a step the model declares sensitive
+==========================  ==============================================================
+nothing (default never)     asked: a model that says "this pays money" is not overridden
+                            silently; with nobody to ask (no terminal) the answer is no
+``risky``                   asked, even when the risk words do not match
+``always``                  asked (as every action is), the model's message as the reason
+``never``, typed            not asked: the person explicitly turned every question off
+==========================  ==============================================================
+
+Every device action of a declared step is asked about (families that declare one put one action in a
+step). Replay applies the same policy to the recorded steps, using the declaration the step recorded.
 """
 
 from __future__ import annotations
@@ -15,7 +31,7 @@ from typing import Literal
 
 from guiagent.actions.types import Action
 
-__all__ = ["ActionContext", "ConfirmPolicy", "RISKY_WORDS"]
+__all__ = ["ActionContext", "ConfirmMode", "ConfirmPolicy", "RISKY_WORDS"]
 
 RISKY_WORDS = (
     "send",
@@ -54,14 +70,40 @@ class ActionContext:
     field_is_password: bool | None = None
 
 
+ConfirmMode = Literal["never", "always", "risky"]
+
+
 @dataclass(frozen=True)
 class ConfirmPolicy:
-    """``never`` (the default), ``always``, or ``risky``."""
+    """``never`` (the default), ``always``, or ``risky``; see the module docstring for declared steps.
 
-    mode: Literal["never", "always", "risky"] = "never"
+    Args:
+        mode: which actions are asked about on the policy's own judgement.
+        model_sensitive: also ask before a step the model declares sensitive. True unless the person
+            typed ``--confirm never`` (``from_flag("never")``), the only way to silence the model's own warning.
+    """
 
-    def reason(self, action: Action, context: Callable[[], ActionContext]) -> str | None:
-        """Why this action needs confirmation, or None. ``context`` is called only when needed."""
+    mode: ConfirmMode = "never"
+    model_sensitive: bool = True
+
+    @classmethod
+    def from_flag(cls, flag: str | None) -> ConfirmPolicy:
+        """The policy for a ``--confirm`` value: None (flag absent), ``never``, ``always`` or ``risky``."""
+        if flag is None:
+            return cls()
+        if flag not in ("never", "always", "risky"):
+            from guiagent.actions.errors import ConfigError
+
+            raise ConfigError(f"--confirm takes never, always or risky, got {flag!r}")
+        return cls(flag, model_sensitive=flag != "never")  # type: ignore[arg-type]
+
+    def reason(self, action: Action, context: Callable[[], ActionContext], sensitive: str | None = None) -> str | None:
+        """Why this action needs confirmation, or None. ``context`` is called only when needed.
+
+        ``sensitive`` is the model's declaration for the step, if it made one.
+        """
+        if sensitive and (self.model_sensitive or self.mode != "never"):
+            return f"the model says this step is sensitive: {sensitive.strip()[:200]}"
         if self.mode == "never":
             return None
         if self.mode == "always":

@@ -7,30 +7,49 @@ Layout of a run folder::
     step-0001.png       each step's screenshot (lossless), written before its step line
 
 A run killed at any moment (SIGKILL included) leaves a folder whose ``steps.jsonl`` holds every finished
-step; a half-written last line is skipped when reading. Secrets are redacted before anything is written.
+step. Reading it back, only a half-written last line (no newline: the write was cut short) is skipped and
+counted; any other line that does not read as a step is damage, and a ``TrajectoryError`` names the file
+and line, so a trajectory is never silently shorter than what was written. Secrets are redacted before
+anything is written.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from guiagent.actions.errors import TrajectoryError
+from guiagent.actions.types import Action
+
+from .files import write_atomic
 from .records import RunRecord, StepRecord
 
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = ["Redactor", "Trajectory", "TrajectoryWriter", "guiagent_version", "new_run_id"]
+__all__ = [
+    "Redactor",
+    "Trajectory",
+    "TrajectoryError",
+    "TrajectoryWriter",
+    "guiagent_version",
+    "new_run_id",
+    "secret_names",
+]
 
 RUN_FILE = "run.json"
 STEPS_FILE = "steps.jsonl"
+_PLACEHOLDER = re.compile(r"<secret:([^<>\s]+)>")
 
 
 def guiagent_version() -> str:
@@ -49,11 +68,30 @@ def new_run_id(task: str = "") -> str:
     return f"{stamp}-{uuid.uuid4().hex[:6]}"
 
 
+def secret_names(text: str) -> list[str]:
+    """The names of the ``<secret:name>`` placeholders in ``text``, in order of first appearance."""
+    return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
+
+
 @dataclass(frozen=True)
 class Redactor:
-    """Replaces secret values with ``<secret:name>`` wherever they would be written."""
+    """The run's secrets, both ways: values become ``<secret:name>`` wherever they would be written
+    (``text``, ``data``), and placeholders become values in what is typed on the device (``reveal``)."""
 
     secrets: dict[str, str] = field(default_factory=dict)
+
+    def reveal(self, action: Action) -> Action:
+        """``action`` as the device must receive it: a ``type`` action's placeholders replaced by their values.
+
+        Only typed text is substituted, and only here, just before the device gets it: the model, the
+        trajectory and the display keep the placeholder. The agent and replay both type through this.
+        """
+        if action.type != "type" or not self.secrets:
+            return action
+        text = action.text  # type: ignore[union-attr]
+        for name, value in self.secrets.items():
+            text = text.replace(f"<secret:{name}>", value)
+        return action.model_copy(update={"text": text})
 
     def text(self, value: str) -> str:
         """``value`` with every secret replaced by its placeholder (longest secrets first)."""
@@ -134,9 +172,7 @@ class TrajectoryWriter:
 
     def _write_run(self) -> None:
         data = self.redactor.data(self.record.model_dump(mode="json"))
-        temporary = self.folder / f".{RUN_FILE}.tmp"
-        temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, self.folder / RUN_FILE)
+        write_atomic(self.folder / RUN_FILE, json.dumps(data, indent=2, ensure_ascii=False))
 
     def __enter__(self) -> TrajectoryWriter:
         return self
@@ -157,16 +193,24 @@ class Trajectory:
 
     @classmethod
     def load(cls, folder: str | Path) -> Trajectory:
-        """Read a run folder, skipping a half-written last line.
+        """Read a run folder, skipping a half-written last line (counted in ``skipped_lines``).
 
         Raises:
             FileNotFoundError: the folder has no ``run.json``.
+            TrajectoryError: ``run.json`` is not a run record, or a line of ``steps.jsonl`` other than a
+                half-written last one is not a step.
         """
         path = Path(folder)
         run_file = path / RUN_FILE
         if not run_file.exists():
             raise FileNotFoundError(f"{path} is not a guiagent run folder (no {RUN_FILE})")
-        run = RunRecord.model_validate_json(run_file.read_text(encoding="utf-8"))
+        try:
+            run = RunRecord.model_validate_json(run_file.read_bytes())
+        except ValidationError as exc:
+            raise TrajectoryError(
+                f"{run_file} is not a guiagent run record: {_first_error(exc)}; restore it from a copy",
+                str(run_file),
+            ) from None
         steps, skipped = _read_steps(path / STEPS_FILE)
         return cls(path, run, steps, skipped)
 
@@ -181,20 +225,41 @@ class Trajectory:
 
 
 def _read_steps(path: Path) -> tuple[list[StepRecord], int]:
+    """Every step line; only a last line cut short (no newline, not a step) is skipped, any other bad line raises."""
     if not path.exists():
         return [], 0
     steps: list[StepRecord] = []
-    skipped = 0
-    for line in _lines(path):
+    for number, raw, last in _lines(path):
         try:
-            steps.append(StepRecord.model_validate_json(line))
-        except ValueError:
-            skipped += 1
-    return steps, skipped
+            steps.append(StepRecord.model_validate_json(raw))
+        except ValidationError as exc:
+            if last and not raw.endswith(b"\n"):
+                return steps, 1  # the write of this line was cut short (a run killed mid-append)
+            raise TrajectoryError(
+                f"{path}:{number} is not a step record: {_first_error(exc)}; "
+                "restore the file, or delete that line to drop the step",
+                str(path),
+                number,
+            ) from None
+    return steps, 0
 
 
-def _lines(path: Path) -> Iterable[str]:
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if line.strip():
-                yield line
+def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, raw bytes, is the last line) for each non-blank line; bytes, so nothing is decoded leniently."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    for number, raw in enumerate(lines, start=1):
+        if raw.strip():
+            yield number, raw, number == len(lines)
+
+
+def _first_error(exc: ValidationError) -> str:
+    """One line for a pydantic error: where and what (a line of JSON can carry many)."""
+    errors = exc.errors()
+    if not errors:
+        return str(exc)
+    first = errors[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "the line"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first.get('msg', 'invalid')}{more}"

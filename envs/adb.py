@@ -35,7 +35,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from guiagent.actions.errors import ConfigError, DeviceError, DeviceLost, DeviceNotFound
+from guiagent.actions.errors import (
+    CommandInterrupted,
+    ConfigError,
+    DeviceCommandError,
+    DeviceLost,
+    DeviceNotFound,
+)
 
 if TYPE_CHECKING:
     import adbutils
@@ -64,31 +70,7 @@ _OUTPUT_SHOWN = 300
 """Characters of device output an error quotes."""
 
 
-# -- errors --------------------------------------------------------------------------------------
-# These belong in guiagent.actions.errors' tree (under DeviceError); they live here until they move.
-
-
-class DeviceCommandError(DeviceError):
-    """The device answered, with an error: it refused the command, or the command exited non-zero.
-
-    Not a lost device: retrying cannot help. ``command`` is the command as shown (typed text hidden),
-    ``exit_code`` its status (None when the service was refused), ``output`` what it printed.
-    """
-
-    def __init__(self, message: str, device: str, command: str, exit_code: int | None, output: str) -> None:
-        super().__init__(message, device)
-        self.command = command
-        self.exit_code = exit_code
-        self.output = output
-
-
-class CommandInterrupted(DeviceError):
-    """A command that changes the device was cut off after it was sent: it may have run, so it was not
-    sent again (a tap must never land twice). ``command`` is the command as shown (typed text hidden)."""
-
-    def __init__(self, message: str, device: str, command: str) -> None:
-        super().__init__(message, device)
-        self.command = command
+# -- internal signals (the public errors, DeviceCommandError and CommandInterrupted, are in actions.errors) --
 
 
 class _NotSent(Exception):

@@ -2,7 +2,8 @@
 
 One worker thread per device takes tasks from a shared queue (the model backend is shared and
 thread-safe); each task gets its setup, an agent run (its own trajectory folder) and its success checks.
-``results.json`` is rewritten after every task, so an interrupted suite keeps what it finished.
+``results.json`` is rewritten after every task (atomically and durably, ``agent.files.write_atomic``), so an
+interrupted suite, or a machine that lost power, keeps what it finished.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from guiagent.actions.errors import ConfigError, GuiAgentError
+from guiagent.agent.files import write_atomic
 from guiagent.agent.loop import Agent
-from guiagent.agent.trajectory import Trajectory
+from guiagent.agent.records import stage_totals
 from guiagent.envs.base import Env
 
 from .checks import CheckContext, evaluate
@@ -74,20 +76,12 @@ def run_task(task: TaskSpec, env: Env, make_agent: AgentFactory, out_dir: Path) 
         reason=trajectory.run.reason,
         steps=len(trajectory.steps),
         seconds=time.monotonic() - started,
-        timings=_stage_totals(trajectory),
+        timings=stage_totals(s.timings for s in trajectory.steps),
         prompt_tokens=sum(s.prompt_tokens or 0 for s in trajectory.steps),
         completion_tokens=sum(s.completion_tokens or 0 for s in trajectory.steps),
         run_dir=os.path.relpath(trajectory.folder, out_dir),
         checks=[asdict(c) for c in checks],
     )
-
-
-def _stage_totals(trajectory: Trajectory) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    for step in trajectory.steps:
-        for stage, seconds in step.timings.items():
-            totals[stage] = totals.get(stage, 0.0) + seconds
-    return totals
 
 
 @dataclass
@@ -110,7 +104,7 @@ class SuiteRun:
             self.save()
 
     def save(self) -> Path:
-        """Write ``results.json`` atomically (tasks in suite order)."""
+        """Write ``results.json`` atomically and durably (tasks in suite order)."""
         order = {t.id: i for i, t in enumerate(self.suite.tasks)}
         data = {
             "suite": self.suite.name,
@@ -120,11 +114,7 @@ class SuiteRun:
             "family": self.family,
             "results": [asdict(r) for r in sorted(self.results, key=lambda r: order.get(r.task_id, 0))],
         }
-        path = self.out_dir / "results.json"
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, path)
-        return path
+        return write_atomic(self.out_dir / "results.json", json.dumps(data, indent=2, ensure_ascii=False))
 
     @property
     def success_rate(self) -> float:

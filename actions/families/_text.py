@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ __all__ = [
     "find_json_objects",
     "find_literal_lists",
     "find_literal_objects",
+    "in_model_terms",
     "numbers_in",
     "parse_call",
     "point_in_text",
@@ -182,7 +185,7 @@ def _literal(chunk: str) -> Any:
         return ast.literal_eval(tree.body)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         pass
-    return _loads_lenient(chunk.replace("null", "None").replace("None", "null"))
+    return _loads_lenient(chunk.replace("None", "null"))  # Python's None in otherwise-JSON text
 
 
 @dataclass(frozen=True)
@@ -290,26 +293,45 @@ def _unescape(value: str) -> str:
     return value.replace("\\'", "'").replace('\\"', '"').replace("\\n", "\n")
 
 
+def in_model_terms(reason: str, names: Mapping[str, str]) -> str:
+    """``reason`` with each of our words in ``names`` (whole words) replaced by the model's word for it.
+
+    A refusal goes back to the model, which never saw guiagent's field names: ``amount: Input should be
+    less than or equal to 100`` means nothing to a model that wrote ``"pixels": 500``. Families map our
+    fields (``amount``, ``duration``, ``x``...) to their argument names; longer entries win, in one pass.
+    """
+    if not names:
+        return reason
+    words = sorted(names, key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+    return pattern.sub(lambda match: names[match.group(0)], reason)
+
+
 def numbers_in(text: str) -> list[float]:
     """All numbers written in ``text``, in order."""
     return [float(m) for m in _NUMBER.findall(text)]
 
 
 def as_number(value: Any, what: str, raw: str) -> float:
-    """A JSON/literal value that must be a number (numeric strings accepted; booleans refused)."""
+    """A JSON/literal value that must be a finite number (numeric strings accepted; booleans, NaN, ∞ refused)."""
     if isinstance(value, bool):
         raise ActionParseError(f"{what} must be a number, got {value!r}", raw)
+    number: float | None = None
     if isinstance(value, (int, float)):
         try:
-            return float(value)
+            number = float(value)
         except OverflowError:
             raise ActionParseError(f"{what} is too large a number", raw) from None
-    if isinstance(value, str):
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             pass
-    raise ActionParseError(f"{what} must be a number, got {value!r}", raw)
+    if number is None:
+        raise ActionParseError(f"{what} must be a number, got {value!r}", raw)
+    if not math.isfinite(number):  # JSON's NaN/Infinity: refused here, in the model's words, not by a field check
+        raise ActionParseError(f"{what} must be a finite number, got {value!r}", raw)
+    return number
 
 
 def as_point(value: Any, what: str, raw: str) -> tuple[float, float]:

@@ -177,11 +177,32 @@ class _CanvasSpace(CoordinateSpace):
             _nearest_unit(y, self.canvas_height, screen.height),
         )
 
+    def round_trip_error(self, screen: Size) -> tuple[float, float]:
+        """As the base space's, but a canvas shorter than the screen leaves its last pixels out of reach.
+
+        The canvas is the screen rounded to 16 px, sometimes down: on a 2533-px side it is 2528, the
+        largest unit the model may write (1001) truncates to pixel 2530, and 2531–2532 cannot be named.
+        That is a limit of the authors' format, so the bound includes the unreachable band.
+        """
+        base_x, base_y = super().round_trip_error(screen)
+        return (
+            max(base_x, _unreachable(self.canvas_width, screen.width)),
+            max(base_y, _unreachable(self.canvas_height, screen.height)),
+        )
+
     def describe(self) -> str:
         return (
             f"relative units, 0 to 1000 across a {self.canvas_width}x{self.canvas_height} canvas, "
             f"truncated to whole pixels"
         )
+
+
+def _unreachable(canvas: int, side: int) -> float:
+    """How many of the last pixels of a side no model unit reaches (0 when the canvas covers the side)."""
+    top_unit = math.floor(side * UNITS / canvas)
+    while top_unit > 0 and top_unit / UNITS * canvas > side:
+        top_unit -= 1
+    return float(max(0, side - 1 - min(side - 1, int(top_unit / UNITS * canvas))))
 
 
 def _nearest_unit(pixel: float, canvas: int, side: int) -> float:

@@ -9,6 +9,7 @@ history as ``Step N: {tool call JSON}; `` and the current screenshot.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,12 +40,19 @@ from ..types import (
     Type,
     Wait,
 )
-from ._text import as_number, as_point, find_json_objects, strip_fences
+from ._text import as_number, as_point, find_json_objects, in_model_terms, strip_fences
 from .base import HistoryStep, ModelFamily, ParsedReply, load_prompt, wrap_validation
 
-__all__ = ["Qwen25VLComputer", "Qwen25VLMobile"]
+__all__ = ["PIXELS_PER_NOTCH", "Qwen25VLComputer", "Qwen25VLMobile"]
 
 SYSTEM_TEXT = "You are a helpful assistant."
+PIXELS_PER_NOTCH = 100
+"""``computer_use`` scrolls by ``pixels`` (the schema gives no bound; public agents send ±300 and -500), while
+guiagent scrolls by wheel notches. One notch moves a page about 100 px in common browsers, so ``pixels`` is
+read as ``round(|pixels| / 100)`` notches (at least 1) and a scroll of N notches is written as ``N * 100``
+pixels: parse and format are inverses on whole notches."""
+MAX_SCROLL_PIXELS = 100 * PIXELS_PER_NOTCH
+"""The largest scroll a reply may ask for (100 notches, ``Scroll.amount``'s limit), in the model's unit."""
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
 
 
@@ -154,7 +162,11 @@ class _Qwen25VLToolFamily(ModelFamily):
         try:
             return builder(args, raw, space)
         except ValidationError as exc:
-            raise wrap_validation(raw, f"{verb} action", exc) from None
+            reason = wrap_validation(raw, f"{verb} action", exc).reason
+            raise ActionParseError(in_model_terms(reason, self.argument_names), raw) from None
+
+    argument_names: ClassVar[dict[str, str]] = {}
+    """Our action fields → the tool argument the model wrote them in, so no error names a field it never saw."""
 
     def _builders(self) -> dict[str, Callable[[dict[str, Any], str, str], list[Action]]]:
         raise NotImplementedError
@@ -207,6 +219,16 @@ class Qwen25VLMobile(_Qwen25VLToolFamily):
     tool_name: ClassVar[str] = "mobile_use"
     tool_file: ClassVar[str] = "qwen25vl_mobile_use.json"
     default_platform = "mobile"
+    argument_names: ClassVar[dict[str, str]] = {
+        "x": "coordinate",
+        "y": "coordinate",
+        "x2": "coordinate2",
+        "y2": "coordinate2",
+        "duration": "time",
+        "seconds": "time",
+        "keys": "text",
+        "name": "text",
+    }
 
     def _builders(self) -> dict[str, Callable[[dict[str, Any], str, str], list[Action]]]:
         def click(a: dict[str, Any], raw: str, s: str) -> list[Action]:
@@ -282,6 +304,14 @@ class Qwen25VLComputer(_Qwen25VLToolFamily):
     tool_name: ClassVar[str] = "computer_use"
     tool_file: ClassVar[str] = "qwen25vl_computer_use.json"
     default_platform = "computer"
+    argument_names: ClassVar[dict[str, str]] = {
+        "x": "coordinate",
+        "y": "coordinate",
+        "x2": "coordinate",
+        "y2": "coordinate",
+        "amount": "pixels",
+        "seconds": "time",
+    }
 
     def _builders(self) -> dict[str, Callable[[dict[str, Any], str, str], list[Action]]]:
         def optional_point(a: dict[str, Any], raw: str) -> dict[str, Any]:
@@ -316,11 +346,16 @@ class Qwen25VLComputer(_Qwen25VLToolFamily):
         def scroll(a: dict[str, Any], raw: str, s: str) -> list[Action]:
             if a.get("pixels") is None:
                 raise ActionParseError('scroll needs "pixels": positive scrolls up, negative down', raw)
-            amount = as_number(a["pixels"], "pixels", raw)
-            if amount == 0:
+            pixels = as_number(a["pixels"], "pixels", raw)
+            if pixels == 0:
                 raise ActionParseError('scroll "pixels" must not be 0', raw)
-            direction: Literal["up", "down"] = "up" if amount > 0 else "down"
-            return [Scroll(direction=direction, amount=max(1, round(abs(amount))), space=s, **optional_point(a, raw))]
+            if abs(pixels) > MAX_SCROLL_PIXELS:
+                raise ActionParseError(
+                    f'scroll "pixels" must be between -{MAX_SCROLL_PIXELS} and {MAX_SCROLL_PIXELS}, got {pixels:g}', raw
+                )
+            direction: Literal["up", "down"] = "up" if pixels > 0 else "down"
+            notches = max(1, math.floor(abs(pixels) / PIXELS_PER_NOTCH + 0.5))  # halves up, as to_device rounds
+            return [Scroll(direction=direction, amount=notches, space=s, **optional_point(a, raw))]
 
         def terminate(a: dict[str, Any], raw: str, s: str) -> list[Action]:
             return [Terminate(status=a.get("status", "success"), space=s)]
@@ -356,7 +391,8 @@ class Qwen25VLComputer(_Qwen25VLToolFamily):
                 args["start_coordinate"] = _int_pair(action.x, action.y)
             return args
         if isinstance(action, Scroll) and action.direction in ("up", "down"):
-            args = {"action": "scroll", "pixels": action.amount if action.direction == "up" else -action.amount}
+            pixels = action.amount * PIXELS_PER_NOTCH
+            args = {"action": "scroll", "pixels": pixels if action.direction == "up" else -pixels}
             if action.x is not None and action.y is not None:
                 args["coordinate"] = _int_pair(action.x, action.y)
             return args

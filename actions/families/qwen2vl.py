@@ -42,12 +42,15 @@ from ..types import (
     Wait,
 )
 from ._text import point_in_text, strip_fences
-from .base import HistoryStep, ModelFamily, ParsedReply, load_prompt, wrap_validation
+from .base import HistoryStep, ModelFamily, ParsedReply, Platform, load_prompt, wrap_validation
 
 __all__ = ["Qwen2VL"]
 
 PROMPT_FILE = "qwen2vl_os_atlas_pro.txt"
-EXPECTED = "thoughts:\\n<your reasoning>\\nactions:\\nCLICK <point>[[x, y]]</point>"
+REPLY_FORM = "thoughts:\n<your reasoning>\nactions:\nCLICK <point>[[x, y]]</point>"
+"""The reply OS-Atlas-Pro writes, with its real line breaks: what the feedback after a refused reply shows."""
+EXPECTED = "a 'thoughts:' line, your reasoning, an 'actions:' line, then the action, e.g. CLICK <point>[[x, y]]</point>"
+"""The same form in one line, for error reasons (a reason is one line; the feedback adds ``REPLY_FORM``)."""
 _END_TOKENS = re.compile(r"<\|(?:im_end|endoftext)\|>")
 _ACTIONS_HEADER = re.compile(r"(?im)^[ \t]*actions?[ \t]*:[ \t]*\n?")
 _THOUGHTS_HEADER = re.compile(r"(?i)^\s*thoughts?\s*:\s*")
@@ -132,6 +135,7 @@ _STATEMENT_START = re.compile(r"\n(?=[ \t]*(?:" + "|".join(sorted(BUILDERS, key=
 class Qwen2VL(ModelFamily):
     """Qwen2-VL-7B-Instruct and OS-Atlas-Pro/Base-7B: OS-Atlas-Pro's action prompt, ``[0, 1000)`` coordinates."""
 
+    platforms: ClassVar[tuple[Platform, ...]] = ("mobile", "computer")
     name: ClassVar[str] = "qwen2-vl"
     summary: ClassVar[str] = "Qwen2-VL / OS-Atlas-Pro: CLICK <point>[[x, y]]</point>, relative 0-1000"
     source: ClassVar[str] = "OS-Copilot/OS-Atlas README and eval/data/*.jsonl (OS-Atlas-Pro-7B model card prompt)"
@@ -166,9 +170,9 @@ class Qwen2VL(ModelFamily):
                 text += "\n"
         if feedback:
             text += (
-                f"\nYour previous reply was not a valid action: {feedback}\n"
-                "Reply again with the two sections, e.g.\nthoughts:\n...\nactions:\nCLICK <point>[[x, y]]</point>"
+                f"\nYour previous reply was not a valid action: {feedback}\nReply again with the two sections, e.g.\n"
             )
+            text += REPLY_FORM
         content.append(TextPart(text))
         return [Message("user", tuple(content))]
 
@@ -182,13 +186,13 @@ class Qwen2VL(ModelFamily):
             thought = _THOUGHTS_HEADER.sub("", body[: header.start()]).strip() or None
             body = body[header.end() :].strip()
             if not body:
-                raise ActionParseError(f"the actions section is empty; reply as {EXPECTED}", text)
+                raise ActionParseError(f"the actions section is empty; reply with {EXPECTED}", text)
         actions: list[Action] = []
         for statement in _STATEMENT_START.split(body):
             if statement.strip():
                 actions.append(self._statement(statement, text, space, grounding_ok=not header))
         if not actions:
-            raise ActionParseError(f"no action found; reply as {EXPECTED}", text)
+            raise ActionParseError(f"no action found; reply with {EXPECTED}", text)
         return ParsedReply(text, tuple(actions), thought)
 
     def _statement(self, statement: str, raw: str, space: str, grounding_ok: bool) -> Action:
@@ -205,12 +209,12 @@ class Qwen2VL(ModelFamily):
             raise wrap_validation(raw, f"{verb or 'grounding'} action", exc) from None
         if verb:
             raise ActionParseError(f"unknown action {verb[:30]!r}; use one of {', '.join(PRO_VERBS)}", raw)
-        raise ActionParseError(f"no action found; reply as {EXPECTED}", raw)
+        raise ActionParseError(f"no action found; reply with {EXPECTED}", raw)
 
     def _grounding_point(self, statement: str, raw: str) -> tuple[float, float]:
         """A grounding answer: ``label(x1,y1),(x2,y2)``, ``(x,y)``, ``<|box_start|>...``; nothing else."""
         if not re.search(r"[(\[]\s*-?[\d.]", statement):
-            raise ActionParseError(f"no action found; reply as {EXPECTED}", raw)
+            raise ActionParseError(f"no action found; reply with {EXPECTED}", raw)
         return point_in_text(statement, "the grounding answer", raw, label=True)
 
     def format_action(self, action: Action, thought: str | None = None) -> str:

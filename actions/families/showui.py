@@ -40,7 +40,7 @@ from ..types import (
     Type,
 )
 from ._text import as_point, find_literal_lists, find_literal_objects, strip_fences
-from .base import HistoryStep, ModelFamily, ParsedReply, load_prompt, wrap_validation
+from .base import HistoryStep, ModelFamily, ParsedReply, Platform, load_prompt, wrap_validation
 
 __all__ = ["ShowUI"]
 
@@ -157,6 +157,7 @@ _PROMPT_VERBS["computer"] += ("HOVER", "ANSWER", "ENTER", "SCROLL", "SELECT_TEXT
 class ShowUI(ModelFamily):
     """ShowUI-2B: QUICK_START's navigation prompt, dict actions, fractions in ``[0, 1]``."""
 
+    platforms: ClassVar[tuple[Platform, ...]] = ("mobile", "computer")
     name: ClassVar[str] = "showui"
     summary: ClassVar[str] = "ShowUI: {'action': 'CLICK', 'value': None, 'position': [x, y]}, fractions 0-1"
     source: ClassVar[str] = "showlab/ShowUI QUICK_START.md (navigation and grounding recipes)"

@@ -58,8 +58,8 @@ from ..types import (
     Type,
     Wait,
 )
-from ._text import as_number, parse_call, point_in_text, strip_fences
-from .base import HistoryStep, ModelFamily, ParsedReply, load_prompt, wrap_validation
+from ._text import as_number, in_model_terms, parse_call, point_in_text, strip_fences
+from .base import HistoryStep, ModelFamily, ParsedReply, Platform, load_prompt, wrap_validation
 
 __all__ = ["UITars", "UITars15"]
 
@@ -71,10 +71,12 @@ _Args = dict[str, str]
 _Builder = Callable[[_Args, str, str], list[Action]]
 
 _NOISE = re.compile(r"<\|(?:im_end|endoftext)\|>|\[EOS\]")
-_ACTION_AT_LINE = re.compile(r"(?m)^[ \t]*Action[ \t]*:[ \t]*")
-_ACTION_ANYWHERE = re.compile(r"Action[ \t]*:[ \t]*")
-_THOUGHT_LABEL = re.compile(r"^\s*Thought\s*:\s*")
-_NEXT_CALL = re.compile(r"(?<=\))[ \t]*\n\s*(?:Action[ \t]*:[ \t]*)?(?=[A-Za-z_]\w*\s*\()")
+_COLON = "[:\uff1a]"
+"""A label's colon, ASCII or full-width (``Action：``, as UI-TARS writes after Chinese text; UI-TARS-desktop #825)."""
+_ACTION_AT_LINE = re.compile(rf"(?m)^[ \t]*Action[ \t]*{_COLON}[ \t]*")
+_ACTION_ANYWHERE = re.compile(rf"Action[ \t]*{_COLON}[ \t]*")
+_THOUGHT_LABEL = re.compile(rf"^\s*Thought\s*{_COLON}\s*")
+_NEXT_CALL = re.compile(rf"(?<=\))[ \t]*\n\s*(?:Action[ \t]*{_COLON}[ \t]*)?(?=[A-Za-z_]\w*\s*\()")
 _LEADING_CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s*\(")
 _BARE_BOX = re.compile(r"(start_box|end_box)=(['\"])\(\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*\)\2")
 _KEY_NAMES = {"arrowleft": "left", "arrowright": "right", "arrowup": "up", "arrowdown": "down"}
@@ -109,7 +111,7 @@ def _pointer(kind: type[Click | DoubleClick | RightClick | Move], verb: str) -> 
 def _type(a: _Args, raw: str, s: str) -> list[Action]:
     content = a.get("content", a.get("text"))
     if not content:
-        raise ActionParseError("type needs content='the text' (end it with \\n to submit)", raw)
+        raise ActionParseError("type needs content='the text' (to submit it, end the content with '\\n')", raw)
     actions: list[Action] = []
     if _arg(a, *_START_KEYS) is not None:  # type(content, start_box): click the field first
         x, y = _point(a, raw, "type")
@@ -219,12 +221,15 @@ def add_box_token(reply: str) -> str:
 class _UITarsFamily(ModelFamily):
     """What UI-TARS v1 and 1.5 share: the conversation, the parser, the verbs."""
 
+    platforms: ClassVar[tuple[Platform, ...]] = ("mobile", "computer")
     version: ClassVar[str]
     language: ClassVar[str] = "English"
     default_min_pixels: ClassVar[int] = UITARS_MIN_PIXELS
     default_max_pixels: ClassVar[int] = UITARS_MAX_PIXELS
     default_history_images: ClassVar[int] = 4
     example: ClassVar[str]
+    model_words: ClassVar[dict[str, str]]
+    """Our words in refusals → the prompt's (the builders speak v1's ``start_box``; fields are ours)."""
 
     def prompt(self, task: str) -> str:
         """The first user turn: the platform's prompt with the language and the task filled in."""
@@ -250,12 +255,21 @@ class _UITarsFamily(ModelFamily):
         if feedback:
             last.append(
                 TextPart(
-                    f"Your previous reply was not a valid action: {feedback}\n"
-                    f"Reply in the format:\nThought: ...\nAction: {self.example}"
+                    f"Your previous reply was not a valid action: {feedback}\nReply in the format:\n{self.reply_form}"
                 )
             )
         messages.append(Message("user", tuple(last)))
         return messages
+
+    @property
+    def reply_form(self) -> str:
+        """The reply's two lines, as the feedback after a refused reply shows them (real line breaks)."""
+        return f"Thought: ...\nAction: {self.example}"
+
+    @property
+    def reply_hint(self) -> str:
+        """The same form in one line, for an error reason (reasons are one line; the form follows in feedback)."""
+        return f"reply with a 'Thought: ...' line, then an 'Action: ...' line such as Action: {self.example}"
 
     def _history_reply(self, step: HistoryStep) -> str | None:
         if step.reply.strip() and step.error is None:
@@ -276,7 +290,7 @@ class _UITarsFamily(ModelFamily):
         for call in calls:
             actions.extend(self._to_actions(call, text, space))
         if not actions:
-            raise ActionParseError(f"the reply holds no action; reply as Thought: ...\\nAction: {self.example}", text)
+            raise ActionParseError(f"the reply holds no action; {self.reply_hint}", text)
         return ParsedReply(text, tuple(actions), thought)
 
     @staticmethod
@@ -303,7 +317,7 @@ class _UITarsFamily(ModelFamily):
         elif _bare_point(body) is not None:
             head, tail = "", f"click(start_box='{body}')"
         else:
-            raise ActionParseError(f"no 'Action:' line found; reply as Thought: ...\\nAction: {self.example}", raw)
+            raise ActionParseError(f"no 'Action:' line found; {self.reply_hint}", raw)
         thought = _THOUGHT_LABEL.sub("", head).strip() or None
         calls = [c.strip() for c in _NEXT_CALL.split(tail) if c.strip()]
         if not calls:
@@ -325,7 +339,10 @@ class _UITarsFamily(ModelFamily):
         try:
             return builder(args, raw, space)
         except ValidationError as exc:
-            raise wrap_validation(raw, f"{call.name} action", exc) from None
+            reason = wrap_validation(raw, f"{call.name} action", exc).reason
+        except ActionParseError as exc:
+            reason = exc.reason
+        raise ActionParseError(in_model_terms(reason, self.model_words), raw) from None
 
     @property
     def verbs(self) -> tuple[str, ...]:
@@ -420,6 +437,7 @@ class UITars(_UITarsFamily):
     space_kind: ClassVar[str] = "relative-1000"
     version: ClassVar[str] = "v1"
     example: ClassVar[str] = "click(start_box='(x,y)')"
+    model_words: ClassVar[dict[str, str]] = {"duration": "time", "keys": "key"}
 
 
 @dataclass(frozen=True)
@@ -432,3 +450,11 @@ class UITars15(_UITarsFamily):
     space_kind: ClassVar[str] = "pixels"
     version: ClassVar[str] = "15"
     example: ClassVar[str] = "click(point='<point>x y</point>')"
+    model_words: ClassVar[dict[str, str]] = {
+        "duration": "time",
+        "keys": "key",
+        "start_box='(x,y)'": "point='<point>x y</point>'",
+        "end_box='(x,y)'": "end_point='<point>x y</point>'",
+        "start_box": "point",
+        "end_box": "end_point",
+    }

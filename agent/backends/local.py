@@ -151,13 +151,14 @@ class TransformersBackend(ModelBackend):
             ModelError: generation failed otherwise.
         """
         started = time.perf_counter()
-        load_seconds = 0.0
-        if self._image_factor is None:  # the factor comes from the processor: load before checking
+        ordered = self._ordered_images(request)
+        if self._image_factor is not None:  # every check before the model loads
+            self._check_slots(ordered, self._image_factor)
             loaded, load_seconds = self._ensure_loaded()
-            images = self._checked_images(request, _factor_of(loaded))
-        else:
-            images = self._checked_images(request, self._image_factor)
+        else:  # the factor comes from the processor: load, then check the slots
             loaded, load_seconds = self._ensure_loaded()
+            self._check_slots(ordered, _factor_of(loaded))
+        images = [image for _slot, image in ordered]
         with self._generate_lock:
             if self._loaded is None:
                 raise ModelUnavailable(f"{self!r} was closed while the request waited", self.model_id)
@@ -209,20 +210,22 @@ class TransformersBackend(ModelBackend):
                 return self._loaded, self._loaded.load_seconds
             return self._loaded, 0.0
 
-    def _checked_images(self, request: ModelRequest, factor: int) -> list[Any]:
-        """The request's images in slot order, refused unless the processor will leave them as they are."""
+    def _ordered_images(self, request: ModelRequest) -> list[tuple[ImageSlot, Any]]:
+        """The request's images in slot order; a request that is wrong in itself is refused here."""
         if not request.messages:
             raise ModelRequestError("the request has no messages", self.model_id)
         if request.max_new_tokens <= 0:
             raise ModelRequestError(f"max_new_tokens must be positive, got {request.max_new_tokens}", self.model_id)
         try:
-            ordered = request.ordered_images()
+            return request.ordered_images()
         except ValueError as exc:
             raise ModelRequestError(str(exc), self.model_id) from exc
+
+    def _check_slots(self, ordered: list[tuple[ImageSlot, Any]], factor: int) -> None:
+        """Refuse any image the processor would not leave exactly as it is."""
         low, high = self.pixel_limits
         for slot, _image in ordered:
             self._check_slot(slot, low, high, factor)
-        return [image for _slot, image in ordered]
 
     def _check_slot(self, slot: ImageSlot, low: int, high: int, factor: int) -> None:
         if slot.width % factor or slot.height % factor:

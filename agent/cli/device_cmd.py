@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -12,6 +13,8 @@ from pydantic import ValidationError
 
 from guiagent.actions.errors import ConfigError
 from guiagent.actions.types import parse_action_json
+
+from .arg_types import port
 
 __all__ = ["add_device_options", "adb_options", "register"]
 
@@ -61,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     act.set_defaults(handler=run_act)
 
     phone = subparsers.add_parser("virtual-phone", help="run a virtual Android phone that speaks ADB")
-    phone.add_argument("--port", type=int, default=None, help="TCP port (default: a free one outside 5555-5585)")
+    phone.add_argument("--port", type=port, default=None, help="TCP port (default: a free one outside 5555-5585)")
     phone.add_argument("--size", default="1080x2400", help="screen size WIDTHxHEIGHT (default 1080x2400)")
     phone.add_argument("--density", type=int, default=420, help="screen density in dpi (default 420)")
     phone.add_argument("--log", default=None, help="append every received command to this JSON-lines file")
@@ -103,12 +106,7 @@ def run_act(args: argparse.Namespace) -> int:
     from guiagent.envs.devices import open_env
 
     text = sys.stdin.read() if args.action == "-" else args.action
-    try:
-        action = parse_action_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise ConfigError(f"invalid action JSON ({where}: {first.get('msg')})") from None
+    action = action_from_json(text)
     with open_env(args.device, **adb_options(args)) as env:
         env.execute(action)
     print(json.dumps(action.to_json_dict(), ensure_ascii=False))
@@ -116,18 +114,63 @@ def run_act(args: argparse.Namespace) -> int:
 
 
 def run_virtual_phone(args: argparse.Namespace) -> int:
-    """Serve a virtual phone until Ctrl-C."""
+    """Serve a virtual phone until Ctrl-C; a port taken or a log file that cannot be opened is one line."""
     from guiagent.actions.geometry import Size
     from guiagent.envs.virtual_phone import serve
 
     size = Size.parse(args.size)
-    serve(
-        args.port,
-        size.width,
-        size.height,
-        args.log,
-        density=args.density,
-        adb_keyboard=not args.no_adb_keyboard,
-        layout_shift=args.layout_shift,
-    )
+    try:
+        serve(
+            args.port,
+            size.width,
+            size.height,
+            args.log,
+            density=args.density,
+            adb_keyboard=not args.no_adb_keyboard,
+            layout_shift=args.layout_shift,
+        )
+    except OSError as exc:
+        raise ConfigError(f"cannot start the virtual phone: {_os_reason(exc, args.port)}") from None
     return 0
+
+
+def _os_reason(exc: OSError, port: int | None) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is already in use; pick another --port, or leave it out for a free one"
+    if exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return exc.strerror or str(exc)
+
+
+ACTION_EXAMPLE = '{"type": "click", "x": 540, "y": 1200}'
+
+
+def action_from_json(text: str) -> Any:
+    """One device action from the JSON a person typed, or a one-line ``ConfigError`` saying what is wrong.
+
+    Raises:
+        ConfigError: not JSON, not one object, no or an unknown ``type``, or a field out of range; the
+            message shows an example of the expected shape.
+    """
+    example = f"e.g. '{ACTION_EXAMPLE}' (device pixels; the shape `guiagent parse` prints)"
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise ConfigError(f"ACTION-JSON is not JSON ({reason.lower()} at column {_column(exc)}); {example}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"ACTION-JSON must be one JSON object, got {type(value).__name__}; {example}")
+    if "type" not in value:
+        raise ConfigError(f'ACTION-JSON has no "type" (the action: click, type, swipe...); {example}')
+    try:
+        return parse_action_json(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != value.get("type"))
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        detail = f"{where}: {message}" if where else message
+        raise ConfigError(f"invalid action JSON: {detail}; {example}") from None
+
+
+def _column(exc: ValueError) -> int:
+    return exc.colno if isinstance(exc, json.JSONDecodeError) else 1

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .device_cmd import adb_options
-from .run_cmd import add_model_options, build_backend, build_family
+from .run_cmd import add_history_option, add_model_options, build_backend, build_family
 
 __all__ = ["register"]
 
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--adb-port", type=int, default=None, help="adb server port (default 5037)")
     add_model_options(parser)
     parser.add_argument("--task", action="append", default=[], help="run only this task id (repeatable)")
-    parser.add_argument("--history-images", type=int, default=None, help="earlier screenshots sent to the model")
+    add_history_option(parser)
     parser.add_argument("--out", default=None, help="results folder (default eval-results/SUITE-TIMESTAMP)")
     parser.set_defaults(handler=run_eval)
 
@@ -50,7 +50,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from guiagent.envs.base import Env
     from guiagent.envs.devices import open_env, parse_device
     from guiagent.tasks.report import write_suite_report
-    from guiagent.tasks.runner import TaskResult, run_suite
+    from guiagent.tasks.runner import SuiteRun, TaskResult, run_suite
     from guiagent.tasks.spec import TaskSpec
     from guiagent.tasks.suite import load_suite
 
@@ -63,6 +63,20 @@ def run_eval(args: argparse.Namespace) -> int:
     backend = build_backend(args, family)
     out = Path(args.out or f"eval-results/{suite.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     console = Console(stderr=True)
+    model = {"id": backend.model_id, "backend": type(backend).__name__}
+    unreachable = endpoint_unreachable(backend)
+    if unreachable is not None:
+        backend.close()
+        stopped = SuiteRun(suite, out, model, family.name)
+        out.mkdir(parents=True, exist_ok=True)
+        for task in suite.tasks:
+            stopped.results.append(TaskResult(task.id, task.goal, "", False, NOT_RUN, f"not run: {unreachable}"))
+        stopped.finished_at = time.time()
+        stopped.save()
+        console.print(Text(f"suite stopped before its first task: {unreachable}", style="bold red"))
+        _print_table(console, stopped.results, 0.0)
+        _print_paths(console, out, write_suite_report(out / "results.json"))
+        return 1
 
     def make_agent(env: Env, task: TaskSpec) -> Agent:
         config = AgentConfig(
@@ -76,15 +90,15 @@ def run_eval(args: argparse.Namespace) -> int:
     def open_device(spec: str) -> Env:
         return open_env(spec, **adb_options(args))
 
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    description = TextColumn("{task.description}", style="bold", markup=False)  # a suite name is data
+    columns = (description, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         bar = progress.add_task(f"{suite.name} on {', '.join(devices)}", total=len(suite.tasks))
 
         def on_result(result: TaskResult) -> None:
-            mark = "[green]✓[/green]" if result.success else "[red]✗[/red]"
-            progress.console.print(
-                f"{mark} {result.task_id} ({result.status}, {result.steps} steps, {result.seconds:.1f} s)"
-            )
+            line = Text("✓ ", style="green") if result.success else Text("✗ ", style="red")
+            line.append(f"{result.task_id} ({result.status}, {result.steps} steps, {result.seconds:.1f} s)")
+            progress.console.print(line)
             progress.advance(bar)
 
         try:
@@ -94,7 +108,7 @@ def run_eval(args: argparse.Namespace) -> int:
                 open_device,
                 make_agent,
                 out,
-                model={"id": backend.model_id, "backend": type(backend).__name__},
+                model=model,
                 family=family.name,
                 on_result=on_result,
             )
@@ -102,8 +116,40 @@ def run_eval(args: argparse.Namespace) -> int:
             backend.close()
     report = write_suite_report(out / "results.json")
     _print_table(console, run.results, run.success_rate)
-    console.print(f"results: {out / 'results.json'}\nreport:  {report}")
+    _print_paths(console, out, report)
     return 0 if run.results and all(r.success for r in run.results) else 1
+
+
+NOT_RUN = "not_run"
+"""The status of a task the suite never started (its reason says why)."""
+PROBE_SECONDS = 10.0
+
+
+def endpoint_unreachable(backend: Any) -> str | None:
+    """Why an HTTP backend's endpoint cannot be reached, or None (it answered, or the model is in-process).
+
+    One request, no retries, before any task: a dead endpoint would otherwise cost every task its setup and
+    the backend's full retry schedule (12 tasks, 49 s) and bury the cause in ``results.json``. Any HTTP
+    answer, even an error status, or a slow one, means something is listening; only a refused or timed-out
+    connection counts as unreachable.
+    """
+    base_url = getattr(backend, "base_url", None)
+    if not isinstance(base_url, str):
+        return None
+    import httpx
+
+    seconds = min(PROBE_SECONDS, float(getattr(backend, "timeout", PROBE_SECONDS)))
+    try:
+        httpx.get(f"{base_url}/models", timeout=httpx.Timeout(seconds))
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        return f"the model endpoint {base_url} is unreachable ({type(exc).__name__}: {str(exc) or 'no answer'})"
+    except httpx.HTTPError:
+        return None
+    return None
+
+
+def _print_paths(console: Console, out: Path, report: Path) -> None:
+    console.print(Text(f"results: {out / 'results.json'}\nreport:  {report}"))
 
 
 def _print_table(console: Console, results: list[Any], rate: float) -> None:
@@ -113,13 +159,13 @@ def _print_table(console: Console, results: list[Any], rate: float) -> None:
     for r in results:
         failed = [c["name"] for c in r.checks if not c["passed"]]
         table.add_row(
-            escape(r.task_id),
-            "[green]yes[/green]" if r.success else "[red]no[/red]",
-            r.status,
+            Text(r.task_id),
+            Text("yes", style="green") if r.success else Text("no", style="red"),
+            Text(r.status),
             str(r.steps),
             f"{r.seconds:.1f}",
             f"{r.timings.get('model', 0.0):.1f}",
             f"{r.prompt_tokens}+{r.completion_tokens}",
-            "all passed" if not failed else escape("failed: " + ", ".join(failed)),
+            Text("-" if not r.checks else "all passed" if not failed else "failed: " + ", ".join(failed)),
         )
     console.print(table)

@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from guiagent.actions.errors import ConfigError, GuiAgentError
 from guiagent.actions.families import ModelFamily
@@ -33,6 +34,7 @@ from guiagent.tasks.grounding import (
     load_grounding_records,
 )
 
+from .arg_types import positive_int
 from .run_cmd import DEFAULT_MODEL, add_model_options, build_backend, build_family
 
 __all__ = ["register", "run_eval_grounding", "summary_notes", "summary_table"]
@@ -60,9 +62,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "[x, y, w, h] (ScreenSpot v1/v2)",
     )
     parser.add_argument("--images", type=Path, default=None, help="folder of relative image paths (default: DATA's)")
-    parser.add_argument("--limit", type=_positive, default=None, help="evaluate only the first N records")
-    parser.add_argument("--workers", type=_positive, default=1, help="concurrent requests (HTTP servers; default 1)")
-    parser.add_argument("--max-new-tokens", type=_positive, default=DEFAULT_MAX_NEW_TOKENS, help="reply length limit")
+    parser.add_argument("--limit", type=positive_int, default=None, help="evaluate only the first N records")
+    parser.add_argument("--workers", type=positive_int, default=1, help="concurrent requests (HTTP servers; default 1)")
+    parser.add_argument(
+        "--max-new-tokens", type=positive_int, default=DEFAULT_MAX_NEW_TOKENS, help="reply length limit"
+    )
     parser.add_argument(
         "--prompt",
         choices=PROMPT_MODES,
@@ -74,16 +78,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--resume", action="store_true", help="continue the evaluation in --out, retrying failures")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
     parser.set_defaults(handler=run_eval_grounding)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
@@ -144,7 +138,7 @@ def run_eval_grounding(args: argparse.Namespace) -> int:
         summary = _run_with_progress(evaluation, console)
     except GuiAgentError:
         if (out_dir / "summary.json").exists():
-            console.print(f"[yellow]results so far and a partial summary are in {out_dir}[/yellow]")
+            console.print(Text(f"results so far and a partial summary are in {out_dir}", style="yellow"))
         raise
     finally:
         backend.close()
@@ -153,14 +147,17 @@ def run_eval_grounding(args: argparse.Namespace) -> int:
     else:
         out = Console(width=None if sys.stdout.isatty() else 120, highlight=False)
         out.print(summary_table(summary))
-        out.print(summary_notes(summary, out_dir), soft_wrap=True)
+        out.print(Text(summary_notes(summary, out_dir)), soft_wrap=True)
     if summary.interrupted:
-        console.print(f"[yellow]interrupted: continue with --resume --out {out_dir}[/yellow]")
+        console.print(Text(f"interrupted: continue with --resume --out {out_dir}", style="yellow"))
         return EXIT_INTERRUPTED
     if summary.unscored:
         console.print(
-            f"[yellow]{summary.unscored} record(s) got no answer (model or image failures); "
-            f"retry them with --resume --out {out_dir}[/yellow]"
+            Text(
+                f"{summary.unscored} record(s) got no answer (model or image failures); "
+                f"retry them with --resume --out {out_dir}",
+                style="yellow",
+            )
         )
         return EXIT_INCOMPLETE
     return 0
@@ -210,7 +207,8 @@ def summary_table(summary: GroundingSummary) -> Table:
     table.add_column("accuracy", justify="right")
 
     def row(platform: str, kind: str, tally: Tally, style: str | None = None) -> None:
-        table.add_row(platform, kind, str(tally.total), str(tally.correct), _pct(tally.accuracy), style=style)
+        cells = (platform, kind, str(tally.total), str(tally.correct), _pct(tally.accuracy))
+        table.add_row(*(Text(cell) for cell in cells), style=style)  # platforms and types come from the data
 
     for platform, by_type in summary.by_platform_type.items():
         for kind, tally in by_type.items():

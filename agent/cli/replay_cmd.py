@@ -1,4 +1,9 @@
-"""``guiagent replay`` and ``guiagent demo``: recorded runs played back at device speed, checked step by step."""
+"""``guiagent replay`` and ``guiagent demo``: recorded runs played back at device speed, checked step by step.
+
+``replay`` performs only what the recording performed, under the agent's rules: ``--confirm`` as for ``run``
+(plus an explicit ``never``), secrets read as ``run`` reads them (``$GUIAGENT_SECRET_NAME``, else asked), and a
+recording that did not succeed refused unless ``--allow-unfinished``. See ``guiagent.tasks.replay``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from rich.markup import escape
 from guiagent.actions.errors import ConfigError
 
 from .device_cmd import adb_options, add_device_options
+from .run_cmd import _secrets as read_secrets
 from .run_cmd import add_model_options, build_backend, build_family
 
 __all__ = ["register"]
@@ -24,15 +30,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     replay = subparsers.add_parser(
         "replay",
         help="re-execute a recorded run without the model, checking each step's screen",
-        description="Replay RUN_DIR on a device: before each step the screen is compared with the recorded one; "
-        "a divergence stops the replay with a report, or, given --model/--base-url, the model re-grounds that "
-        "step and the replay carries on.",
+        description="Replay RUN_DIR on a device: only the actions the recording performed (never a declined, "
+        "dry-run or failed one), under the confirm policy, with secrets from $GUIAGENT_SECRET_NAME. Before each "
+        "step the screen, and the patch around the step's target, are compared with the recording; a divergence "
+        "stops the replay with a report, or, given --model/--base-url, the model re-grounds that step and the "
+        "replay carries on. A recording that did not succeed is refused unless --allow-unfinished.",
     )
     replay.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by guiagent run (or a replay)")
     add_device_options(replay)
     add_model_options(replay)
     replay.add_argument("--threshold", type=float, default=0.03, help="screen difference allowed (default 0.03)")
+    replay.add_argument(
+        "--target-threshold",
+        type=float,
+        default=0.10,
+        help="difference allowed in the patch around each tapped point (default 0.10): a moved button is refused",
+    )
     replay.add_argument("--wait", type=float, default=5.0, help="seconds to wait for the recorded screen")
+    replay.add_argument(
+        "--confirm",
+        nargs="?",
+        const="always",
+        choices=["always", "risky", "never"],
+        default=None,
+        help="ask before every action, only risky ones, or never (default: only steps the model called sensitive)",
+    )
+    replay.add_argument(
+        "--allow-unfinished",
+        action="store_true",
+        help="replay the executed steps of a recording that did not succeed; the replay is reported unfinished",
+    )
     replay.add_argument("--out", default="runs", help="folder for the replay's trajectory (default ./runs)")
     replay.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     replay.set_defaults(handler=run_replay)
@@ -49,8 +76,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_replay(args: argparse.Namespace) -> int:
     """Replay a run; exit 0 when it finished like the recording."""
+    from guiagent.agent.display import TerminalHooks
+    from guiagent.agent.safety import ConfirmPolicy
+    from guiagent.agent.trajectory import Trajectory
     from guiagent.envs.devices import open_env, parse_device
-    from guiagent.tasks.replay import Regrounder, ReplayConfig, replay
+    from guiagent.tasks.replay import Regrounder, ReplayConfig, needed_secrets, replay
     from guiagent.tasks.report import write_run_report
 
     run_dir = Path(args.run_dir)
@@ -58,6 +88,18 @@ def run_replay(args: argparse.Namespace) -> int:
         raise ConfigError(f"{run_dir} is not a run folder (no run.json)")
     if not 0 < args.threshold <= 1:
         raise ConfigError("--threshold is a fraction of the screen, between 0 and 1")
+    if not 0 < args.target_threshold <= 1:
+        raise ConfigError("--target-threshold is a fraction of the target's patch, between 0 and 1")
+    if args.wait < 0:
+        raise ConfigError("--wait is seconds, 0 or more")
+    config = ReplayConfig(
+        threshold=args.threshold,
+        target_threshold=args.target_threshold,
+        wait=args.wait,
+        confirm=ConfirmPolicy.from_flag(args.confirm),
+        allow_unfinished=args.allow_unfinished,
+    )
+    secrets = read_secrets(needed_secrets(Trajectory.load(run_dir)))
     regrounder = None
     backend = None
     if args.model or args.base_url:
@@ -66,9 +108,10 @@ def run_replay(args: argparse.Namespace) -> int:
         backend = build_backend(args, family)
         regrounder = Regrounder(backend, family)
     console = Console(stderr=True)
+    hooks = TerminalHooks(console)
     try:
         with open_env(args.device, **adb_options(args)) as env:
-            trajectory = replay(run_dir, env, args.out, ReplayConfig(args.threshold, args.wait), regrounder)
+            trajectory = replay(run_dir, env, args.out, config, regrounder, hooks=hooks, secrets=secrets)
     finally:
         if backend is not None:
             backend.close()

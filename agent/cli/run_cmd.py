@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from guiagent.actions.errors import ConfigError
-from guiagent.actions.families import ModelFamily, get_family, infer_family
+from guiagent.actions.families import ModelFamily, family_class, get_family, infer_family
 
+from .arg_types import non_blank, non_negative_int, positive_int, positive_seconds
 from .device_cmd import adb_options, add_device_options
 from .parse_cmd import add_pixel_limits, family_options
 
-__all__ = ["DEFAULT_MODEL", "add_model_options", "build_backend", "build_family", "register"]
+__all__ = ["DEFAULT_MODEL", "add_history_option", "add_model_options", "build_backend", "build_family", "register"]
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
 _EXIT_BY_STATUS = {"success": 0, "failure": 1, "error": 1, "interrupted": 130}
@@ -33,8 +34,18 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--platform", choices=["mobile", "computer"], default=None, help="prompt variant")
     parser.add_argument("--pad", action="store_true", help="pad screenshots instead of resizing them")
     parser.add_argument("--image-format", choices=["jpeg", "png"], default="jpeg", help="image encoding over HTTP")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per model request (HTTP)")
+    parser.add_argument("--timeout", type=positive_seconds, default=120.0, help="seconds per model request (HTTP)")
     add_pixel_limits(parser)
+
+
+def add_history_option(parser: argparse.ArgumentParser) -> None:
+    """``--history-images``, shared by ``run`` and ``eval``."""
+    parser.add_argument(
+        "--history-images",
+        type=non_negative_int,
+        default=None,
+        help="earlier screenshots sent to the model (default: the family's)",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,12 +56,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Observe, think, act: the model sees the screen and acts until it ends the task or a limit "
         "is hit. Every step is written to a run folder under --out.",
     )
-    parser.add_argument("task", metavar="TASK", help="what to do, in words")
+    parser.add_argument("task", metavar="TASK", type=non_blank, help="what to do, in words")
     add_device_options(parser)
     add_model_options(parser)
-    parser.add_argument("--max-steps", type=int, default=30, help="step limit (default 30)")
-    parser.add_argument("--time-limit", type=float, default=None, help="seconds before giving up")
-    parser.add_argument("--history-images", type=int, default=None, help="earlier screenshots sent to the model")
+    parser.add_argument("--max-steps", type=positive_int, default=30, help="step limit (default 30)")
+    parser.add_argument("--time-limit", type=positive_seconds, default=None, help="seconds before giving up")
+    add_history_option(parser)
     parser.add_argument("--dry-run", action="store_true", help="decide and draw each step, never touch the device")
     parser.add_argument(
         "--confirm",
@@ -78,7 +89,7 @@ def build_family(args: argparse.Namespace, device_kind: str) -> ModelFamily:
     options: dict[str, Any] = family_options(args)
     if args.platform:
         options["platform"] = args.platform
-    elif name in ("ui-tars", "ui-tars-1.5", "showui", "qwen2-vl"):
+    elif len(family_class(name).platforms) > 1:  # one prompt per platform: the device says which
         options["platform"] = "computer" if device_kind == "desktop" else "mobile"
     if args.pad:
         options["pad"] = True
@@ -94,10 +105,57 @@ def build_backend(args: argparse.Namespace, family: ModelFamily) -> Any:
         return OpenAICompatibleBackend(
             model_id, args.base_url, args.api_key, timeout=args.timeout, image_format=args.image_format
         )
+    check_model_obtainable(model_id)
     from guiagent.agent.backends.local import TransformersBackend
 
     low, high = family.pixel_limits
     return TransformersBackend(model_id, min_pixels=low, max_pixels=high, image_factor=family.factor)
+
+
+_TRUE = ("1", "true", "yes", "on")
+HUB_PROBE_SECONDS = 5.0
+"""How long to wait for the hub to answer at all before saying it cannot be reached (no retries)."""
+
+
+def check_model_obtainable(model_id: str) -> None:
+    """Fail at once when an in-process model can be neither read from disk nor downloaded.
+
+    Without this, transformers asks the hub for ``config.json`` with five retries and backoff (half a
+    minute offline), after the device has been opened and the first screenshot taken. A local folder or a
+    hub id already in the Hugging Face cache passes; otherwise the hub must answer one quick request.
+
+    Raises:
+        ConfigError: offline (``HF_HUB_OFFLINE``) with the model not cached, or the hub unreachable; the
+            message says how to proceed (``--base-url``, a local folder, ``hf download``).
+    """
+    if Path(os.path.expanduser(model_id)).is_dir():
+        return  # a local folder: the loader checks it
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return  # the local extra is missing: the loader says how to install it
+    try:
+        cached = try_to_load_from_cache(model_id, "config.json")
+    except Exception:  # not a valid hub id: the loader explains what a model reference looks like
+        return
+    if isinstance(cached, str):
+        return
+    ways = (
+        f"use a served model with --base-url URL (e.g. http://localhost:8000/v1), give a downloaded model's folder "
+        f"with --model PATH, or download it first with `hf download {model_id}`"
+    )
+    if any(os.environ.get(name, "").lower() in _TRUE for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
+        raise ConfigError(f"model {model_id!r} is not in the Hugging Face cache and HF_HUB_OFFLINE is set: {ways}")
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    import httpx
+
+    try:
+        httpx.head(endpoint, timeout=HUB_PROBE_SECONDS)
+    except httpx.HTTPError as exc:
+        raise ConfigError(
+            f"model {model_id!r} is not downloaded and the Hugging Face hub ({endpoint}) cannot be reached "
+            f"({str(exc) or 'no answer'}): {ways}; with the model cached, set HF_HUB_OFFLINE=1 to skip the hub"
+        ) from None
 
 
 def _secrets(names: list[str]) -> dict[str, str]:

@@ -610,3 +610,18 @@ def test_grounding_refusals(computer: GUIOwl15Computer) -> None:
     mx, my = computer.parse_grounding('{"coordinate": [1200, 5]}', DESKTOP)
     with pytest.raises(CoordinateError):
         computer.space(DESKTOP).to_device(mx, my, DESKTOP)
+
+
+def test_a_canvas_shorter_than_the_screen_bounds_the_round_trip_by_what_it_can_reach() -> None:
+    """480x2533: the 16-px canvas is 2528 high, so unit 1001 (the largest allowed) lands on pixel 2530."""
+    from guiagent.actions.families import get_family
+    from guiagent.actions.geometry import Size
+    from guiagent.actions.types import Click
+
+    family = get_family("gui-owl-1.5-computer")
+    screen = Size(480, 2533)
+    mapping = family.mapping(screen)
+    reply = family.format_action(mapping.to_model(Click(x=0, y=2532)))
+    (action,) = family.parse_to_device(reply, screen)[1]
+    assert (action.x, action.y) == (0, 2530)
+    assert mapping.space.round_trip_error(screen)[1] >= 2

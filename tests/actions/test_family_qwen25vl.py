@@ -146,8 +146,8 @@ def test_every_computer_verb(computer) -> None:
         '{"action": "double_click", "coordinate": [1, 2]}': DoubleClick(x=1, y=2, space=space),
         '{"action": "mouse_move", "coordinate": [5, 6]}': Move(x=5, y=6, space=space),
         '{"action": "left_click_drag", "coordinate": [7, 8]}': Drag(x2=7, y2=8, space=space),
-        '{"action": "scroll", "pixels": -5}': Scroll(direction="down", amount=5, space=space),
-        '{"action": "scroll", "pixels": 3, "coordinate": [9, 9]}': Scroll(
+        '{"action": "scroll", "pixels": -500}': Scroll(direction="down", amount=5, space=space),
+        '{"action": "scroll", "pixels": 300, "coordinate": [9, 9]}': Scroll(
             direction="up", amount=3, x=9, y=9, space=space
         ),
         '{"action": "type", "text": "hello"}': Type(text="hello", space=space),

@@ -178,7 +178,7 @@ def test_several_actions_and_multiline_text(family: Qwen2VL) -> None:
 @pytest.mark.parametrize(
     "reply, reason",
     [
-        ("I think the task is done.", "no action found; reply as thoughts:"),
+        ("I think the task is done.", "no action found; reply with a 'thoughts:' line"),
         ("thoughts:\nhmm\nactions:\nFLY [away]", "unknown action 'FLY'; use one of CLICK, TYPE"),
         ("thoughts:\necho\nactions:\nCLICK <point>[[x-axis, y-axis]]</point>", "must be a point like (x,y)"),
         ("thoughts:\nnothing\nactions:\n", "the actions section is empty"),

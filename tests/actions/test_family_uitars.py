@@ -276,7 +276,7 @@ def test_a_bare_call_or_point_is_accepted(v1: UITars) -> None:
 @pytest.mark.parametrize(
     "reply, reason",
     [
-        ("Thought: I will click the OK button.", "no 'Action:' line found; reply as Thought: ...\\nAction: click("),
+        ("Thought: I will click the OK button.", "no 'Action:' line found; reply with a 'Thought: ...' line"),
         ("I clicked it.", "no 'Action:' line found"),
         ("Thought: x\nAction: ", "the Action line is empty"),
         ("Thought: x\nAction: fly(to='moon')", "unknown action 'fly'; use one of click, long_press, type"),

@@ -221,7 +221,8 @@ def test_scripted_replies_must_not_repeat_tokens(tmp_path: Path) -> None:
 def test_bad_images_are_refused_before_anything_loads(
     image_size: tuple[int, int], slot_size: tuple[int, int], error: type[Exception], match: str
 ) -> None:
-    backend = TransformersBackend("/no/such/model", max_pixels=1280 * 28 * 28)
+    # With the family's factor given (as the CLI does), nothing needs the checkpoint to judge the slots.
+    backend = TransformersBackend("/no/such/model", max_pixels=1280 * 28 * 28, image_factor=28)
     slot = ImageSlot("current", *slot_size)
     request = ModelRequest([Message("user", (TextPart("hi"), slot))], {"current": Image.new("RGB", image_size)})
     with pytest.raises(error, match=match):
