@@ -36,3 +36,28 @@ def test_the_wheel_builds_without_warnings_and_holds_the_data(tmp_path: Path) ->
     assert "guiagent/tasks/report_template.html" in names
     for package in ("actions", "agent", "envs", "tasks"):
         assert f"guiagent/{package}/py.typed" in names
+
+
+@pytest.mark.slow
+def test_an_editable_install_prints_no_warning(tmp_path: Path) -> None:
+    """The README's first command, ``pip install -e .``, in a fresh venv with the newest pip's defaults."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "-e", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    warnings = [line for line in output.splitlines() if "warning" in line.lower() and "location" not in line.lower()]
+    assert warnings == [], "\n".join(warnings)
+    imported = subprocess.run(
+        [str(python), "-c", "import importlib.util as u; print(u.find_spec('guiagent.actions').origin)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert imported.stdout.strip() == str(ROOT / "actions" / "__init__.py"), imported.stderr
