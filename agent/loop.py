@@ -8,36 +8,47 @@ confirmation) go back to the model as feedback; fatal ones (device lost, model u
 with status ``error`` and everything recorded. Any other exception (a bug, a backend raising something
 unexpected) also ends the run as ``error`` with its type and message in ``run.json``, and then propagates:
 a crash is never recorded as a normal end.
+
+The time limit holds inside a step too: a ``wait`` is cut to the time left, settling stops at it, and the
+model request carries the deadline (``ModelRequest.deadline``) so a backend stops waiting and retrying then;
+the run ends ``timeout`` with the cut step recorded.
+
+Secrets typed into the device are painted over in every later screenshot before it is saved or sent
+(``SecretMask``: located from the UI hierarchy where the device has one; where it has none, the step notes say
+the screenshots are not masked).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guiagent.actions.errors import (
     ActionError,
     CommandInterrupted,
+    DeviceError,
+    DeviceLost,
     GuiAgentError,
     ServerResizedImages,
     UnsupportedAction,
 )
 from guiagent.actions.families import ModelFamily, get_family
 from guiagent.actions.messages import Message, TextPart
-from guiagent.actions.types import Action, Answer, CallUser, Terminate
+from guiagent.actions.types import Action, Answer, CallUser, Terminate, Type, Wait
 from guiagent.envs.base import Env, Observation
+from guiagent.envs.hierarchy import UiNode
 
 from .annotate import annotate
-from .backends.base import ModelBackend, ModelRequest
+from .backends.base import DeadlineReached, ModelBackend, ModelRequest
 from .history import History, PastStep
 from .hooks import AgentHooks, LoopGuard, StepOutcome, declined_reason
-from .images import prepare_image
+from .images import SecretMask, mask_boxes, prepare_image
 from .records import ErrorInfo, RunRecord, StepRecord
 from .server_checks import check_image_tokens
 from .settings import AgentConfig
-from .trajectory import Redactor, Trajectory, TrajectoryWriter, guiagent_version, new_run_id
+from .trajectory import Redactor, Trajectory, TrajectoryWriter, guiagent_version, new_run_id, secret_names
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -66,7 +77,14 @@ class _RunState:
     feedback: str | None = None
     invalid_replies: int = 0
     resize_warned: bool = False
+    deadline: float | None = None
+    """``time.monotonic()`` at which the time limit is reached (None: no limit)."""
+    mask: SecretMask = field(default_factory=SecretMask)
     steps: list[StepRecord] = field(default_factory=list)
+
+    def time_left(self) -> float | None:
+        """Seconds until the time limit (never negative), or None without one."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
 
 class Agent:
@@ -122,10 +140,10 @@ class Agent:
 
     def _loop(self, state: _RunState) -> tuple[str, str, str | None]:
         """Step until the model ends the run or a limit is hit; returns (status, reason, answer)."""
-        deadline = time.monotonic() + self.config.time_limit if self.config.time_limit else None
+        state.deadline = time.monotonic() + self.config.time_limit if self.config.time_limit else None
         for index in range(1, self.config.max_steps + 1):
-            if deadline is not None and time.monotonic() > deadline:
-                return "timeout", f"time limit of {self.config.time_limit:g} s reached", None
+            if state.time_left() == 0.0:
+                return "timeout", self._timeout_reason(), None
             outcome = self.step(state, index)
             if outcome.done:
                 return outcome.status, outcome.reason, outcome.answer
@@ -151,6 +169,9 @@ class Agent:
             record.error = ErrorInfo(type=type(exc).__name__, message=exc.reason, sent_to_model=True)
             state.feedback = exc.reason
             return StepOutcome()
+        except DeadlineReached as exc:  # the model request was cut at the time limit: a timeout, not a failure
+            record.error = ErrorInfo(type=type(exc).__name__, message=str(exc))
+            return StepOutcome(True, "timeout", f"{self._timeout_reason()} while waiting for the model")
         except Exception as exc:  # fatal: recorded in the step, then the run ends as an error
             record.error = ErrorInfo(type=type(exc).__name__, message=str(exc))
             if isinstance(exc, CommandInterrupted):  # sent, then cut off: the action may well have happened
@@ -164,10 +185,15 @@ class Agent:
 
     # -- phases ------------------------------------------------------------------------------------
 
+    def _timeout_reason(self) -> str:
+        return f"time limit of {self.config.time_limit:g} s reached"
+
     def _observe(self, state: _RunState, record: StepRecord) -> Observation:
         started = time.perf_counter()
         observation = state.observation or self.env.observe()
         state.observation = None
+        if state.mask.active:  # before anything saves, resizes or sends the frame
+            observation = self._mask_secrets(state, record, observation)
         record.timings["capture"] = time.perf_counter() - started
         geometry = observation.geometry
         record.screen = {"width": geometry.width, "height": geometry.height, "orientation": geometry.orientation}
@@ -191,6 +217,7 @@ class Agent:
             max_new_tokens=self.config.max_new_tokens,
             temperature=self.config.temperature,
             keep_special_tokens=self.family.needs_special_tokens,
+            deadline=state.deadline,
         )
         return request, image
 
@@ -266,11 +293,15 @@ class Agent:
                     return StepOutcome()
                 if self.config.dry_run:
                     continue  # decided and drawn, never performed: ``executed`` counts what reached the device
+                if isinstance(action, Wait):
+                    action = self._wait_within_limit(state, record, action)
                 try:
                     self.env.execute(self.redactor.reveal(action))
                 except UnsupportedAction as exc:  # the model asked this device for something it has no way to do
                     return self._unsupported(state, record, action, exc)
                 record.executed += 1
+                if isinstance(action, Type):
+                    self._after_typing(state, record, action)
             return StepOutcome()
         finally:
             record.timings["act"] = time.perf_counter() - started
@@ -298,10 +329,67 @@ class Agent:
         state.feedback = f"The person declined your {action.type} action ({reason}). Choose another way."
         return False
 
+    def _wait_within_limit(self, state: _RunState, record: StepRecord, action: Wait) -> Wait:
+        """A wait no longer than the time left: the run then ends ``timeout`` at the next step's check."""
+        left = state.time_left()
+        if left is None or action.seconds <= left:
+            return action
+        record.notes.append(f"wait of {action.seconds:g} s cut to {left:.1f} s by the time limit")
+        return action.model_copy(update={"seconds": left})
+
+    def _after_typing(self, state: _RunState, record: StepRecord, action: Type) -> None:
+        """After a secret is typed, find where it landed so every later screenshot can paint over it."""
+        names = [n for n in secret_names(action.text) if self.secrets.get(n)]
+        if not names:
+            return
+        placeholders = ", ".join(f"<secret:{n}>" for n in names)
+        values = [self.secrets[n] for n in names]
+        try:
+            nodes = self.env.ui_nodes()
+        except DeviceLost:
+            raise
+        except (DeviceError, ValueError) as exc:  # a hierarchy exists but this dump failed: look again next step
+            state.mask.typed(values, [])
+            record.notes.append(
+                f"warning: the UI hierarchy could not be read after typing {placeholders} ({exc}): later "
+                "screenshots mask only the views whose text shows it"
+            )
+            return
+        if nodes is None:
+            record.notes.append(
+                f"warning: {self.env.name} has no UI hierarchy, so guiagent cannot tell where {placeholders} was "
+                "typed: later screenshots (saved, sent to the model, in the report) are not masked and may show it"
+            )
+        elif not state.mask.typed(values, nodes):
+            record.notes.append(
+                f"warning: no focused field after typing {placeholders}: only views whose text shows it are masked"
+            )
+
+    def _mask_secrets(self, state: _RunState, record: StepRecord, observation: Observation) -> Observation:
+        boxes = state.mask.locate(self._ui_nodes(record))
+        if not boxes:
+            return observation
+        record.notes.append(f"{len(boxes)} area(s) holding a typed secret painted over in this step's screenshot")
+        return replace(observation, image=mask_boxes(observation.image, boxes))
+
+    def _ui_nodes(self, record: StepRecord) -> list[UiNode] | None:
+        """The hierarchy now; None when this dump failed (noted): masking then reuses the last boxes."""
+        try:
+            return self.env.ui_nodes()
+        except DeviceLost:
+            raise
+        except (DeviceError, ValueError) as exc:
+            record.notes.append(f"the UI hierarchy could not be read ({exc}); the last known secret areas are masked")
+            return None
+
     def _settle(self, state: _RunState, record: StepRecord) -> None:
         if self.config.dry_run or not self.config.settle or record.executed == 0:
             return
-        result = self.env.settle(min_wait=self.config.settle_min, max_wait=self.config.settle_max)
+        left = state.time_left()
+        if left == 0.0:
+            return  # the run ends at the next check; the next step never looks at this screen
+        limit = self.config.settle_max if left is None else min(self.config.settle_max, left)
+        result = self.env.settle(min_wait=min(self.config.settle_min, limit), max_wait=limit)
         state.observation = result.observation
         record.timings["settle"] = result.seconds
 

@@ -18,7 +18,8 @@ class AgentConfig:
 
     Args:
         max_steps: steps before the run ends with ``max_steps``.
-        time_limit: seconds before the run ends with ``timeout`` (None: no limit).
+        time_limit: seconds before the run ends with ``timeout`` (None: no limit); it holds inside a step too: a
+            ``wait`` is cut to the time left and the model request stops waiting and retrying at it.
         max_invalid_replies: replies in a row that are not valid actions before the run fails; each one
             is sent back to the model with the reason.
         repeat_limit: the same actions on an unchanged screen this many times ends the run (``loop``).

@@ -12,12 +12,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from guiagent.actions.errors import ModelError
 from guiagent.actions.messages import ImageSlot, Message
 
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = ["ModelBackend", "ModelReply", "ModelRequest"]
+__all__ = ["DeadlineReached", "ModelBackend", "ModelReply", "ModelRequest"]
+
+
+class DeadlineReached(ModelError):
+    """The request's deadline (the run's time limit) came before a reply: the agent ends the run ``timeout``.
+
+    Not a ``ModelUnavailable``: the server may be fine, and a failover must not take it out or try another
+    one for a run that has no time left. ``.waited`` is how long this request waited, ``.last_error`` the
+    failure being retried when time ran out (empty when the only attempt was cut).
+    """
+
+    def __init__(self, message: str, model: str = "", waited: float = 0.0, last_error: str = "") -> None:
+        super().__init__(message, model)
+        self.waited = waited
+        self.last_error = last_error
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,9 @@ class ModelRequest:
         temperature: 0 for greedy decoding (the default: agents want repeatable actions).
         keep_special_tokens: the family's replies contain special tokens (Qwen2-VL's ``<|box_start|>``)
             that must not be stripped when decoding.
+        deadline: ``time.monotonic()`` by which the reply is needed (the run's time limit), or None. A backend
+            that can stop waiting (HTTP) caps each attempt's timeout and its retries by it and raises
+            ``DeadlineReached`` when it passes; one that cannot interrupt its work may ignore it.
     """
 
     messages: Sequence[Message]
@@ -38,6 +56,7 @@ class ModelRequest:
     max_new_tokens: int = 512
     temperature: float = 0.0
     keep_special_tokens: bool = False
+    deadline: float | None = None
 
     def ordered_images(self) -> list[tuple[ImageSlot, Image.Image]]:
         """Every image slot in message order with its image; a missing or wrongly sized image is an error."""
@@ -82,7 +101,8 @@ class ModelBackend(ABC):
     """Something that turns a ``ModelRequest`` into a ``ModelReply``.
 
     Raises from ``complete``: ``ModelRequestError`` (the request itself is wrong; not retried),
-    ``ModelUnavailable`` (timeouts, connection failures, 5xx after retries).
+    ``ModelUnavailable`` (timeouts, connection failures, 5xx after retries), ``DeadlineReached`` (the
+    request's deadline passed first).
     """
 
     model_id: str = ""

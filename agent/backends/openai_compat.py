@@ -4,6 +4,10 @@ Images go inline as data URLs at exactly their slot size, so the server's own re
 Connection errors, timeouts, 429 and 5xx are retried with exponential backoff (tenacity); other 4xx are
 the request's fault and fail at once, with vLLM's "At most N image(s) may be provided" turned into the
 server flag that fixes it. The API key is sent in a header and never appears in errors or logs.
+
+A request with a ``deadline`` (the run's time limit) never outlasts it: each attempt's timeout is the
+smaller of ``timeout`` and the time left, a backoff is cut to the time left, and no attempt starts after
+it; then ``DeadlineReached`` is raised, with the failure being retried, if any.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ import time
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from guiagent.actions.errors import ConfigError, ModelRequestError, ModelUnavailable
 from guiagent.actions.messages import ImageSlot, TextPart
 
 from ..images import ImageFormat, image_data_url
-from .base import ModelBackend, ModelReply, ModelRequest
+from .base import DeadlineReached, ModelBackend, ModelReply, ModelRequest
 
 __all__ = ["OpenAICompatibleBackend"]
 
@@ -30,9 +34,14 @@ _IMAGE_LIMIT = re.compile(r"At most (\d+) image", re.IGNORECASE)
 class _Retryable(Exception):
     """Internal: a failure worth another attempt (connection, timeout, 429, 5xx)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, timed_out: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.timed_out = timed_out
+
+
+class _Deadline(Exception):
+    """Internal: the request's deadline passed (before an attempt, or during one whose timeout it capped)."""
 
 
 class OpenAICompatibleBackend(ModelBackend):
@@ -116,25 +125,63 @@ class OpenAICompatibleBackend(ModelBackend):
         started = time.perf_counter()
         body = self.payload(request)
         prepared = time.perf_counter() - started
+        deadline = request.deadline
+        backoff = wait_exponential(multiplier=self.retry_wait, max=8.0)
+
+        def wait(state: RetryCallState) -> float:  # never sleep past the deadline: the next attempt then stops
+            pause = float(backoff(state))
+            return pause if deadline is None else max(0.0, min(pause, deadline - time.monotonic()))
+
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential(multiplier=self.retry_wait, max=8.0),
+            wait=wait,
             reraise=True,
         )
+        last: list[str] = []
         try:
-            data = retrying(self._post, body)
+            data = retrying(self._post, body, deadline, last)
         except _Retryable as exc:
             raise ModelUnavailable(
                 f"{self.base_url} failed {self.max_attempts} time(s): {exc}", self.model_id
             ) from None
+        except _Deadline:
+            waited = time.perf_counter() - started
+            after = f" (retrying after: {last[-1]})" if last else ""
+            raise DeadlineReached(
+                f"no reply from {self.base_url} before the run's time limit; waited {waited:.1f} s{after}",
+                self.model_id,
+                waited,
+                last[-1] if last else "",
+            ) from None
         return self._reply(data, time.perf_counter() - started, prepared)
 
-    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(
+        self, body: dict[str, Any], deadline: float | None = None, errors: list[str] | None = None
+    ) -> dict[str, Any]:
+        """One attempt; its timeout is capped by ``deadline``; retryable failures are appended to ``errors``."""
+        timeout, capped = self.timeout, False
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Deadline
+            timeout, capped = min(timeout, left), left < timeout
         try:
-            response = self._client.post("/chat/completions", json=body)
+            return self._attempt(body, timeout)
+        except _Retryable as exc:
+            if errors is not None and not (capped and exc.timed_out):
+                errors.append(str(exc))
+            if deadline is not None and ((capped and exc.timed_out) or time.monotonic() >= deadline):
+                raise _Deadline from None  # cut by the deadline, or failed as it passed: no time for another
+            raise
+
+    def _attempt(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        try:
+            response = self._client.post(
+                "/chat/completions", json=body, timeout=httpx.Timeout(timeout, connect=min(10.0, timeout))
+            )
         except httpx.TimeoutException:
-            raise _Retryable(f"no answer within {self.timeout:g} s") from None
+            raise _Retryable(f"no answer within {timeout:.3g} s", timed_out=True) from None
         except httpx.TransportError as exc:
             raise _Retryable(f"cannot reach the server ({type(exc).__name__}: {exc})") from None
         if response.status_code == 429 or response.status_code >= 500:
