@@ -59,4 +59,9 @@ def infer_family(model_id: str, device_kind: str) -> str:
     for pattern, family in _PATTERNS:
         if pattern in lowered:
             return family.format(platform=platform)
-    raise ConfigError(f"cannot tell the model family of {model_id!r}; pass --family (see `guiagent families`)")
+    from . import FAMILIES  # the registry imports this module: look it up only when needed
+
+    raise ConfigError(
+        f"cannot tell the model family of {model_id!r}; pass --family, one of: {', '.join(FAMILIES)} "
+        "(`guiagent families` describes each)"
+    )
