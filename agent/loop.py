@@ -14,22 +14,20 @@ model request carries the deadline (``ModelRequest.deadline``) so a backend stop
 the run ends ``timeout`` with the cut step recorded.
 
 Secrets typed into the device are painted over in every later screenshot before it is saved or sent
-(``SecretMask``: located from the UI hierarchy where the device has one; where it has none, the step notes say
+(``SecretScreens``: located from the UI hierarchy where the device has one; where it has none, the step notes say
 the screenshots are not masked).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guiagent.actions.errors import (
     ActionError,
     CommandInterrupted,
-    DeviceError,
-    DeviceLost,
     GuiAgentError,
     ServerResizedImages,
     UnsupportedAction,
@@ -38,17 +36,17 @@ from guiagent.actions.families import ModelFamily, get_family
 from guiagent.actions.messages import Message, TextPart
 from guiagent.actions.types import Action, Answer, CallUser, Terminate, Type, Wait
 from guiagent.envs.base import Env, Observation
-from guiagent.envs.hierarchy import UiNode
 
 from .annotate import annotate
 from .backends.base import DeadlineReached, ModelBackend, ModelRequest
 from .history import History, PastStep
 from .hooks import AgentHooks, LoopGuard, StepOutcome, declined_reason
-from .images import SecretMask, mask_boxes, prepare_image
+from .images import prepare_image
 from .records import ErrorInfo, RunRecord, StepRecord
+from .secret_screens import SecretScreens
 from .server_checks import check_image_tokens
 from .settings import AgentConfig
-from .trajectory import Redactor, Trajectory, TrajectoryWriter, guiagent_version, new_run_id, secret_names
+from .trajectory import Redactor, Trajectory, TrajectoryWriter, guiagent_version, new_run_id
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -73,13 +71,13 @@ class _RunState:
     writer: TrajectoryWriter
     history: History
     guard: LoopGuard
+    screens: SecretScreens
     observation: Observation | None = None
     feedback: str | None = None
     invalid_replies: int = 0
     resize_warned: bool = False
     deadline: float | None = None
     """``time.monotonic()`` at which the time limit is reached (None: no limit)."""
-    mask: SecretMask = field(default_factory=SecretMask)
     steps: list[StepRecord] = field(default_factory=list)
 
     def time_left(self) -> float | None:
@@ -121,7 +119,8 @@ class Agent:
     def run(self, task: str, out_dir: str | Path | None = None) -> Trajectory:
         """Work on ``task`` until the model ends it or a limit is hit; returns the recorded trajectory."""
         writer = self._start(task, Path(out_dir or self.config.out_dir))
-        state = _RunState(task, writer, History(self.family, self.config.history), LoopGuard(self.config.repeat_limit))
+        history, guard = History(self.family, self.config.history), LoopGuard(self.config.repeat_limit)
+        state = _RunState(task, writer, history, guard, SecretScreens(self.env, self.secrets))
         # Until the loop says otherwise, the run ended by an exception: a crash can never read as a normal end.
         status, reason, answer = "error", "the run ended by an exception", None
         try:
@@ -192,8 +191,8 @@ class Agent:
         started = time.perf_counter()
         observation = state.observation or self.env.observe()
         state.observation = None
-        if state.mask.active:  # before anything saves, resizes or sends the frame
-            observation = self._mask_secrets(state, record, observation)
+        if state.screens.active:  # before anything saves, resizes or sends the frame
+            observation = state.screens.masked(observation, record.notes)
         record.timings["capture"] = time.perf_counter() - started
         geometry = observation.geometry
         record.screen = {"width": geometry.width, "height": geometry.height, "orientation": geometry.orientation}
@@ -301,7 +300,7 @@ class Agent:
                     return self._unsupported(state, record, action, exc)
                 record.executed += 1
                 if isinstance(action, Type):
-                    self._after_typing(state, record, action)
+                    state.screens.typed(action, record.notes)
             return StepOutcome()
         finally:
             record.timings["act"] = time.perf_counter() - started
@@ -337,51 +336,6 @@ class Agent:
         record.notes.append(f"wait of {action.seconds:g} s cut to {left:.1f} s by the time limit")
         return action.model_copy(update={"seconds": left})
 
-    def _after_typing(self, state: _RunState, record: StepRecord, action: Type) -> None:
-        """After a secret is typed, find where it landed so every later screenshot can paint over it."""
-        names = [n for n in secret_names(action.text) if self.secrets.get(n)]
-        if not names:
-            return
-        placeholders = ", ".join(f"<secret:{n}>" for n in names)
-        values = [self.secrets[n] for n in names]
-        try:
-            nodes = self.env.ui_nodes()
-        except DeviceLost:
-            raise
-        except (DeviceError, ValueError) as exc:  # a hierarchy exists but this dump failed: look again next step
-            state.mask.typed(values, [])
-            record.notes.append(
-                f"warning: the UI hierarchy could not be read after typing {placeholders} ({exc}): later "
-                "screenshots mask only the views whose text shows it"
-            )
-            return
-        if nodes is None:
-            record.notes.append(
-                f"warning: {self.env.name} has no UI hierarchy, so guiagent cannot tell where {placeholders} was "
-                "typed: later screenshots (saved, sent to the model, in the report) are not masked and may show it"
-            )
-        elif not state.mask.typed(values, nodes):
-            record.notes.append(
-                f"warning: no focused field after typing {placeholders}: only views whose text shows it are masked"
-            )
-
-    def _mask_secrets(self, state: _RunState, record: StepRecord, observation: Observation) -> Observation:
-        boxes = state.mask.locate(self._ui_nodes(record))
-        if not boxes:
-            return observation
-        record.notes.append(f"{len(boxes)} area(s) holding a typed secret painted over in this step's screenshot")
-        return replace(observation, image=mask_boxes(observation.image, boxes))
-
-    def _ui_nodes(self, record: StepRecord) -> list[UiNode] | None:
-        """The hierarchy now; None when this dump failed (noted): masking then reuses the last boxes."""
-        try:
-            return self.env.ui_nodes()
-        except DeviceLost:
-            raise
-        except (DeviceError, ValueError) as exc:
-            record.notes.append(f"the UI hierarchy could not be read ({exc}); the last known secret areas are masked")
-            return None
-
     def _settle(self, state: _RunState, record: StepRecord) -> None:
         if self.config.dry_run or not self.config.settle or record.executed == 0:
             return
@@ -400,8 +354,8 @@ class Agent:
                 drawn = annotate(work.observation.image, record.actions_device)
                 name = state.writer.save_image(f"step-{record.index:04d}.dry-run.png", drawn)
                 record.notes.append(f"dry run: nothing executed; decision drawn in {name}")
+        state.steps.append(record)  # first: when the writer raises, memory still holds what disk holds
         state.writer.append(record)
-        state.steps.append(record)
         error = record.error.message if record.error else None
         state.history.add(PastStep(record.index, work.actions, record.reply or "", error, work.model_image))
         self.hooks.step_finished(record)

@@ -11,6 +11,11 @@ step. Reading it back, only a half-written last line (no newline: the write was 
 counted; any other line that does not read as a step is damage, and a ``TrajectoryError`` names the file
 and line, so a trajectory is never silently shorter than what was written. Secrets are redacted before
 anything is written.
+
+A step's ``screenshot`` field names a file of its own run folder: a plain file name (``step-0001.png``),
+never ``../``, an absolute path, or a symlink resolving outside the folder. Reading a run folder refuses
+anything else with a ``TrajectoryError`` naming the line, so neither ``report`` (which embeds the image)
+nor ``replay`` (which compares the device with it) can be pointed at another file on this machine.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +120,14 @@ class Redactor:
 class TrajectoryWriter:
     """Writes one run folder. Use as a context manager or call ``finish``; both are safe to repeat.
 
+    An image that cannot be saved (a full disk, an unwritable folder, a name taken by a folder) is never
+    lost silently, whether it was written at once or on the background thread. It is recorded in the next
+    step line written (the step whose screenshot it was, when that line is not yet written: its
+    ``screenshot`` is then cleared, so no step names a file that is not there), and that ``append`` then
+    raises ``TrajectoryError`` once the line is durable, so the run ends as an error at once. A failure
+    found only by ``finish`` (the last background save) makes the run's status ``error``, the reason naming
+    the files and how the run itself ended.
+
     Args:
         folder: the run folder (created).
         record: the run record, written at once with status ``running``.
@@ -132,29 +146,46 @@ class TrajectoryWriter:
         self.record = record
         self._steps = (self.folder / STEPS_FILE).open("a", encoding="utf-8")
         self._images = ThreadPoolExecutor(1, thread_name_prefix="trajectory-images") if background_images else None
+        self._saving: list[tuple[str, Future[None]]] = []
+        self._unsaved: list[tuple[str, str]] = []  # (file name, why): failed saves no step line records yet
+        self._lost: list[tuple[str, str]] = []  # every failed save of the run: ``finish`` never reports success
         self._write_run()
 
     def save_screenshot(self, index: int, image: Image.Image) -> str:
         """Write a step's screenshot (PNG, fast compression) and return its file name."""
         name = f"step-{index:04d}.png"
         if self._images is not None:
-            self._images.submit(image.save, self.folder / name, "PNG", compress_level=1)
+            self._saving.append((name, self._images.submit(self._write_png, name, image)))
         else:
-            image.save(self.folder / name, "PNG", compress_level=1)
+            self._save_now(name, image)
         return name
 
     def save_image(self, name: str, image: Image.Image) -> str:
         """Write an extra image (an annotated dry-run frame, a replay's reference) and return its name."""
-        image.save(self.folder / name, "PNG", compress_level=1)
+        self._save_now(name, image)
         return name
 
     def append(self, step: StepRecord) -> None:
-        """Append a step and make it durable before returning."""
+        """Append a step and make it durable before returning.
+
+        Raises:
+            TrajectoryError: an image of this run could not be saved; raised after the line (which records
+                it) is on disk, unless another exception is already propagating (that one ends the run).
+        """
+        self._collect_saves(wait=False)
+        failed, self._unsaved = self._unsaved, []
+        for name, why in failed:
+            if name == step.screenshot:
+                step.screenshot = None
+            step.notes.append(f"{name} was not saved ({why})")
         data = self.redactor.data(step.model_dump(mode="json"))
         self._steps.write(json.dumps(data, ensure_ascii=False) + "\n")
         self._steps.flush()
         os.fsync(self._steps.fileno())
         self.record.steps = step.index
+        if failed and sys.exc_info()[1] is None:  # an error already on its way out ends the run anyway
+            name, why = failed[0]
+            raise TrajectoryError(self._cannot_save(name, why), str(self.folder / name))
 
     def update(self, **fields: Any) -> None:
         """Change run fields (status, answer, ...) and rewrite ``run.json``."""
@@ -162,13 +193,63 @@ class TrajectoryWriter:
         self._write_run()
 
     def finish(self, status: str, reason: str = "", answer: str | None = None) -> RunRecord:
-        """Record how the run ended; later calls only update the fields again."""
+        """Record how the run ended; later calls only update the fields again.
+
+        Waits for background saves first. A save that failed makes the status ``error`` (the reason naming
+        the files and how the run itself ended) unless it is already that: a run that lost an image never
+        reads as a success.
+        """
         if self._images is not None:
             self._images.shutdown(wait=True)
+        self._collect_saves(wait=True)
+        if self._unsaved or (self._lost and status != "error"):  # not surfaced yet, or the caller went on
+            lost, self._unsaved = self._unsaved or self._lost, []
+            names = ", ".join(name for name, _ in lost)
+            why = self._cannot_save(*lost[0])
+            status, reason = (
+                "error",
+                f"TrajectoryError: {why} (unsaved: {names}); the run itself ended {status}: {reason}",
+            )
         self.update(status=status, reason=reason, answer=answer, finished_at=time.time())
         if not self._steps.closed:
             self._steps.close()
         return self.record
+
+    def _write_png(self, name: str, image: Image.Image) -> None:
+        path = self.folder / name
+        try:
+            image.save(path, "PNG", compress_level=1)
+        except BaseException:
+            if path.is_file():  # a save cut short by a full disk leaves a truncated PNG: no file beats a bad one
+                path.unlink(missing_ok=True)
+            raise
+
+    def _save_now(self, name: str, image: Image.Image) -> None:
+        try:
+            self._write_png(name, image)
+        except OSError as exc:
+            self._failed(name, exc)
+
+    def _collect_saves(self, wait: bool) -> None:
+        """Move finished background saves off the list, noting those that failed (all of them, if ``wait``)."""
+        pending: list[tuple[str, Future[None]]] = []
+        for name, future in self._saving:
+            if not (wait or future.done()):
+                pending.append((name, future))
+            elif (error := future.exception()) is not None:
+                self._failed(name, error)
+        self._saving = pending
+
+    def _failed(self, name: str, error: BaseException) -> None:
+        why = f"{type(error).__name__}: {error}"
+        self._unsaved.append((name, why))
+        self._lost.append((name, why))
+
+    def _cannot_save(self, name: str, why: str) -> str:
+        return (
+            f"could not save {name} in {self.folder} ({why}); free space on that disk, or give the run a "
+            "writable output folder"
+        )
 
     def _write_run(self) -> None:
         data = self.redactor.data(self.record.model_dump(mode="json"))
@@ -215,8 +296,21 @@ class Trajectory:
         return cls(path, run, steps, skipped)
 
     def screenshot_path(self, step: StepRecord) -> Path | None:
-        """Where a step's screenshot is, if it was saved."""
-        return self.folder / step.screenshot if step.screenshot else None
+        """Where a step's screenshot is, if it was saved.
+
+        Raises:
+            TrajectoryError: the recorded name is not a file of this run folder (see the module docstring).
+        """
+        if not step.screenshot:
+            return None
+        problem = _outside_folder(step.screenshot, self.folder)
+        if problem:
+            raise TrajectoryError(
+                f"{self.folder / STEPS_FILE}: step {step.index}: field screenshot {step.screenshot!r} is not a file "
+                f"of this run folder ({problem})",
+                str(self.folder / STEPS_FILE),
+            )
+        return self.folder / step.screenshot
 
     @property
     def status(self) -> str:
@@ -231,7 +325,7 @@ def _read_steps(path: Path) -> tuple[list[StepRecord], int]:
     steps: list[StepRecord] = []
     for number, raw, last in _lines(path):
         try:
-            steps.append(StepRecord.model_validate_json(raw))
+            step = StepRecord.model_validate_json(raw)
         except ValidationError as exc:
             if last and not raw.endswith(b"\n"):
                 return steps, 1  # the write of this line was cut short (a run killed mid-append)
@@ -241,7 +335,34 @@ def _read_steps(path: Path) -> tuple[list[StepRecord], int]:
                 str(path),
                 number,
             ) from None
+        problem = _outside_folder(step.screenshot, path.parent) if step.screenshot else None
+        if problem:
+            raise TrajectoryError(
+                f"{path}:{number}: field screenshot {step.screenshot!r} is not a file of this run folder ({problem}); "
+                "a run records its screenshots as plain file names inside its folder, e.g. step-0001.png: "
+                "restore the line from a copy of the run",
+                str(path),
+                number,
+            )
+        steps.append(step)
     return steps, 0
+
+
+def _outside_folder(name: str, folder: Path) -> str | None:
+    """Why the file ``name`` recorded in a run folder is not a file of ``folder``, or None when it is."""
+    if "\x00" in name or name in ("", ".", ".."):
+        return "not a file name"
+    if "/" in name or "\\" in name or ":" in name or Path(name).is_absolute():
+        return "a path, not a file name"
+    file = folder / name
+    try:
+        if file.is_symlink() and not file.resolve().is_relative_to(folder.resolve()):
+            return f"a symlink to {file.resolve()}, outside the folder"
+    except OSError as exc:  # a name too long for the file system
+        return f"unreadable: {exc.strerror or exc}"
+    except RuntimeError:  # pathlib's word for a symlink loop
+        return "a symlink loop"
+    return None
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:

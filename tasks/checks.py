@@ -6,19 +6,36 @@
 * ``image_matches`` — a region of the final screenshot looks like a template image.
 * ``answer_contains`` — the model's answer holds a text (question-answering tasks).
 * ``python`` — ``module:function(context, **args)`` for anything else; returns a bool or
-  ``(bool, detail)``.
+  ``(bool, detail)``. The module is looked up first next to the task file (a suite ships its own checks
+  module beside its YAML: ``python: suite_checks:wifi_is`` finds ``suite_checks.py`` there), then among
+  installed modules (``python: guiagent.tasks.todo_app:check_item``).
 
-Queries are checked when the task file loads against a table of exact argv shapes (``READ_ONLY_SHAPES``,
-shared with the adb layer, which re-sends only those after a dropped answer): every argument must be
-accounted for, so ``wm size`` is a query while ``wm size 10x10``, ``wm density 100`` or ``dumpsys battery
-set level 1`` are refused. A task file cannot use a check to change state or run a command.
+Trust model: a task file is code, trusted like a Makefile. A ``python`` check imports and runs any module
+it names, with guiagent's own rights, and a ``start`` setup step (``tasks/spec.py``) runs any program. Run
+only task files and suites you would run as scripts; nothing the model says ever reaches them. The checks
+below that are restricted are restricted for correctness, not as a sandbox: a *declarative* check must
+not change the state it is there to judge. Queries are checked when the task file loads against a table
+of exact argv shapes (``READ_ONLY_SHAPES``, shared with the adb layer, which re-sends only those after a
+dropped answer): every argument must be accounted for, so ``wm size`` is a query while ``wm size 10x10``,
+``wm density 100`` or ``dumpsys battery set level 1`` are refused.
+
+A suite's own module is imported as a submodule of a private package whose path is the task file's folder
+(``_guiagent_suite_<hash>.suite_checks``), so ``sys.path`` is never changed, two suites that both ship a
+``checks.py`` each get their own, and the suite's modules never shadow an installed module of the same name
+for anyone else. Inside it, import the suite's other modules relatively (``from . import helpers``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.machinery
+import importlib.util
 import re
 import shlex
+import sys
+import threading
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +195,7 @@ class PythonCheck(_Check):
     args: dict[str, Any] = Field(default_factory=dict)
 
     def run(self, context: CheckContext) -> CheckResult:
-        function = _load_callable(self.python)
+        function = _load_callable(self.python, context.task_folder)
         outcome = function(context, **self.args)
         passed, detail = outcome if isinstance(outcome, tuple) else (bool(outcome), "")
         return CheckResult(self.name or f"python {self.python}", bool(passed), str(detail))
@@ -194,13 +211,39 @@ Check = Annotated[
 ]
 
 
-def _load_callable(reference: str) -> Callable[..., Any]:
+def _load_callable(reference: str, folder: Path) -> Callable[..., Any]:
+    """``module:function``, the module looked up next to the task file first, then among installed ones."""
     module_name, _, attribute = reference.partition(":")
-    module = importlib.import_module(module_name)
+    module = _suite_module(module_name, folder) or importlib.import_module(module_name)
     function = getattr(module, attribute, None)
     if not callable(function):
         raise TypeError(f"{reference} is not a callable")
     return function  # type: ignore[no-any-return]
+
+
+_SUITE_PACKAGE = "_guiagent_suite_"
+_suite_packages_lock = threading.Lock()
+
+
+def _suite_module(module_name: str, folder: Path) -> types.ModuleType | None:
+    """``module_name`` imported from ``folder`` (a ``.py`` file or a package there), or None if it has none.
+
+    The folder becomes a private package, one per folder, whose ``__path__`` is that folder: the import
+    machinery finds the module there without ``sys.path``, caches it under the private name only, and
+    relative imports inside it resolve to the folder's other modules.
+    """
+    top = module_name.split(".", 1)[0]
+    if not ((folder / f"{top}.py").is_file() or (folder / top / "__init__.py").is_file()):
+        return None
+    resolved = folder.resolve()
+    package = _SUITE_PACKAGE + hashlib.sha256(str(resolved).encode()).hexdigest()[:16]
+    with _suite_packages_lock:
+        if package not in sys.modules:
+            spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
+            spec.submodule_search_locations = [str(resolved)]
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[package] = module
+    return importlib.import_module(f"{package}.{module_name}")
 
 
 def evaluate(checks: list[Check], context: CheckContext) -> list[CheckResult]:

@@ -49,6 +49,7 @@ from guiagent.agent.hooks import AgentHooks, declined_reason
 from guiagent.agent.images import prepare_image
 from guiagent.agent.records import ErrorInfo, RunRecord, StepRecord
 from guiagent.agent.safety import ConfirmPolicy
+from guiagent.agent.secret_screens import SecretScreens
 from guiagent.agent.trajectory import (
     STEPS_FILE,
     Redactor,
@@ -286,21 +287,29 @@ class _Replayer:
         self.recorded, self.env, self.writer, self.config, self.regrounder = recorded, env, writer, config, regrounder
         self.hooks, self.redactor = hooks, redactor
         self.history: History | None = History(regrounder.family) if regrounder else None
+        # The same masking as the recording's: secret areas are painted over before any frame is compared,
+        # saved or sent, so a masked recording matches a masked replay and no replay shows a secret.
+        self.screens = SecretScreens(env, redactor.secrets)
 
-    def look(self, expected: Image.Image | None, actions: Sequence[Action], recorded: StepRecord) -> _Look:
+    def look(
+        self, expected: Image.Image | None, actions: Sequence[Action], recorded: StepRecord, notes: list[str]
+    ) -> _Look:
         """Look until the screen, and the patch around each target point, match the recording (or time out)."""
         deadline = time.monotonic() + self.config.wait
         while True:
-            observation = self.env.observe()
+            looked: list[str] = []
+            observation = self.screens.masked(self.env.observe(), looked)
             current = observation.geometry.size
             source = _recorded_size(recorded, current)
             points = [(int(x), int(y)) for a in actions for _, _, x, y in _scaled(a, source, current).points()]
             if expected is None:
+                notes.extend(looked)
                 return _Look(observation, 0.0, 0.0, None, points)
             difference, box = screen_difference(expected, observation.image)
             target = max((target_difference(expected, observation.image, p) for p in points), default=0.0)
             look = _Look(observation, difference, target, box, points)
             if self._matches(look) or time.monotonic() >= deadline:
+                notes.extend(looked)
                 return look
             time.sleep(self.config.poll)
 
@@ -312,6 +321,7 @@ class _Replayer:
         record = StepRecord(index=index, started_at=time.time(), thought=recorded.thought, sensitive=recorded.sensitive)
         record.notes.append(plan.left_out or "not replayed: nothing of it reached the device when recorded")
         self.writer.append(record)
+        self.hooks.step_finished(record)
 
     def step(self, index: int, recorded: StepRecord, plan: _Plan) -> _Stop | None:
         """Replay one step; returns why the replay stops here, or None to go on."""
@@ -321,7 +331,7 @@ class _Replayer:
             started = time.perf_counter()
             actions = list(plan.actions)
             expected = self._expected(recorded)
-            look = self.look(expected, actions, recorded)
+            look = self.look(expected, actions, recorded, record.notes)
             observation = look.observation
             record.timings["capture"] = time.perf_counter() - started
             record.screen = {"width": observation.geometry.width, "height": observation.geometry.height}
@@ -358,6 +368,8 @@ class _Replayer:
                         raise ConfigError(f"step {index} types the secret {missing[0]!r}, which was not given")
                     self.env.execute(self.redactor.reveal(action))
                     record.executed += 1
+                    if isinstance(action, Type):
+                        self.screens.typed(action, record.notes)
             finally:
                 record.timings["act"] = time.perf_counter() - started
             return self._end(index, recorded, plan.ending, record) if plan.ending is not None else None
@@ -371,6 +383,7 @@ class _Replayer:
             if observation is not None:
                 record.screenshot = self.writer.save_screenshot(index, observation.image)
             self.writer.append(record)
+            self.hooks.step_finished(record)  # a display shows each step as it is replayed
 
     def _end(self, index: int, recorded: StepRecord, ending: Action, record: StepRecord) -> _Stop | None:
         """The agent-handled action that closed the recorded step: the run's end, or a question to the person."""

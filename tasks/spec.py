@@ -15,9 +15,19 @@ A task is a YAML file validated by pydantic; an error names the file, the line a
       - text_on_screen: Wi-Fi
 
 Setup steps are device actions (the action space, in device pixels), Android settings presets, clearing
-an app's data, or starting a program the task is about (an argv list, no shell; stopped afterwards). A
-task file is configuration its author trusts, like a Makefile; model output never reaches it. Success
-checks are listed in ``tasks/checks.py``; a task succeeds when every check passes.
+an app's data, or starting a program the task is about (an argv list, no shell; stopped afterwards, and
+when a later setup step fails). Success checks are listed in ``tasks/checks.py``; a task succeeds when
+every check passes.
+
+Trust model: a task file is code, trusted like a Makefile. A ``start`` step runs any program it names and
+a ``python`` check imports and runs any module, both with the rights of the user running guiagent; so
+run only task files and suites you would run as scripts, and review a suite's folder (its YAML and any
+checks module shipped next to it) as you would review code. Nothing the model says ever reaches a task
+file: the model acts only through the action space, on the device. The validation here (exact read-only
+query shapes, setting names and values, slugs) is there so that a task does what its author meant and a
+check cannot change the state it judges, not to make an untrusted task file safe to run. What guiagent
+does confine is where a suite's files and a run's recorded files point: inside their own folders
+(``tasks/suite.py``, ``agent/trajectory.py``), so a results folder or a report never reaches elsewhere.
 """
 
 from __future__ import annotations
