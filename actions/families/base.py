@@ -25,7 +25,7 @@ from ..geometry import (
     plan_image,
 )
 from ..messages import CURRENT_IMAGE, ImageSlot, Message
-from ..types import Action
+from ..types import Action, Click
 
 __all__ = ["MAX_REPLY_CHARS", "HistoryStep", "ModelFamily", "ParsedReply", "Platform", "load_prompt"]
 
@@ -215,6 +215,14 @@ class ModelFamily(ABC):
             for _, _, x, y in action.points():
                 return float(x), float(y)
         raise ActionParseError("the answer names no point; reply with the element's coordinates", text)
+
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        """The answer this family's model writes to its grounding prompt for a point in model space.
+
+        ``parse_grounding`` reads it back to the same point (within the family's units). Families whose
+        grounding answer is not an agent reply override this; the default is the agent's click.
+        """
+        return self.format_action(Click(x=x, y=y, space=self.space(screen).name))
 
 
 def wrap_validation(raw_text: str, what: str, exc: Exception) -> ActionParseError:

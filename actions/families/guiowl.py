@@ -493,6 +493,21 @@ class _GUIOwl15Family(ModelFamily):
             _image_relative(point[1], screen.height, space.canvas_height),
         )
 
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        """The grounding answer for a canvas-space point: a computer_use left_click in 0–1000 of the whole image.
+
+        The unit written is the whole number whose pixel under the evaluators' ``int(v / 1000 * side)`` is
+        closest to the point's device pixel.
+        """
+        pixel = self.space(screen).to_device(x, y, screen)
+        units: list[int] = []
+        for target, side in zip(pixel, (screen.width, screen.height), strict=True):
+            base = math.floor(target * UNITS / side)
+            candidates = range(max(0, base - 1), min(UNITS, base + 2) + 1)
+            units.append(min(candidates, key=lambda v: (abs(min(side - 1, int(v / UNITS * side)) - target), v)))
+        call = json.dumps({"name": "computer_use", "arguments": {"action": "left_click", "coordinate": units}})
+        return f"<tool_call>\n{call}\n</tool_call>"
+
 
 def _image_relative(value: float, side: int, canvas: int) -> float:
     """The canvas-space unit that truncates to the pixel ``int(value / 1000 * side)`` (0–1000 of the image)."""

@@ -443,6 +443,15 @@ class _MaiUIFamily(ModelFamily):
         scale = SCALE_FACTOR / GROUNDING_SCALE
         return point[0] * scale, point[1] * scale
 
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        """The grounding prompt's answer: reasoning, then ``{"coordinate": [x,y]}`` in 0-1000 (whole numbers)."""
+        scale = GROUNDING_SCALE / SCALE_FACTOR
+        gx, gy = round(x * scale), round(y * scale)
+        return (
+            "<grounding_think>The element the instruction describes is here.</grounding_think>\n"
+            f'<answer>\n{{"coordinate": [{gx},{gy}]}}\n</answer>'
+        )
+
 
 @dataclass(frozen=True)
 class MaiUI(_MaiUIFamily):

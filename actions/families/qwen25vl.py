@@ -40,7 +40,7 @@ from ..types import (
     Type,
     Wait,
 )
-from ._text import as_number, as_point, find_json_objects, in_model_terms, strip_fences
+from ._text import as_number, as_point, find_json_objects, find_literal_lists, in_model_terms, strip_fences
 from .base import HistoryStep, ModelFamily, ParsedReply, load_prompt, wrap_validation
 
 __all__ = ["PIXELS_PER_NOTCH", "Qwen25VLComputer", "Qwen25VLMobile"]
@@ -54,6 +54,30 @@ pixels: parse and format are inverses on whole notches."""
 MAX_SCROLL_PIXELS = 100 * PIXELS_PER_NOTCH
 """The largest scroll a reply may ask for (100 notches, ``Scroll.amount``'s limit), in the model's unit."""
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
+GROUNDING_TOOL_FILE = "qwen25vl_computer_use.json"
+"""The tool the computer-use cookbook's grounding recipe offers, whatever the agent's platform."""
+GROUNDING_SOURCE = (
+    "; grounding: QwenLM/Qwen2.5-VL cookbooks/computer_use.ipynb perform_gui_grounding_with_api (the notebook "
+    "is absent from the upstream mirror at every commit; read from the fork yooneo/Qwen2.5-VL@"
+    "2bd5ed5f2e77bd4a631abd3e3e1256df1695b0bc), cookbooks/utils/agent_function_call.py ComputerUse "
+    "(QwenLM/Qwen2.5-VL@f0af2996e843cf46aa5f778c38d6694500c2ca81); cross-checked with ZJU-REAL/ClawGUI "
+    "clawgui-eval (inference/qwen25vl_inferencer.py, scripts/infer/*/qwen25vl_run_*.sh, judge/grounding_judge.py "
+    "qwen25vl_parse)"
+)
+GROUNDING_CHOICES = (
+    "Grounding ('official' prompt): the computer_use cookbook's GUI grounding recipe "
+    "(perform_gui_grounding_with_api), the Qwen2.5-VL authors' only GUI grounding example, for both the mobile "
+    "and the computer family (there is no mobile grounding recipe; the mobile notebook is the agent): a system "
+    "turn of two text parts, 'You are a helpful assistant.' and qwen-agent's NousFnCallPrompt tools text for "
+    "the computer_use tool stating the smart_resized resolution, then a user turn with the image first and the "
+    "instruction as it is. The same notebook's local-model variant (perform_gui_grounding) puts the text before "
+    "the image; the API variant is followed because ClawGUI-Eval, which reproduces the published numbers, pins "
+    "image first (vt) with the tool-call system prompt. The spatial-understanding notebook's bbox_2d JSON is a "
+    "general detection recipe, not the GUI one; its answers are read too. Pixel limits: the recipe's 3136 to "
+    "12845056 (the family's defaults), factor 28, temperature 0. The answer is the tool call's coordinate in "
+    "absolute pixels of the resized image (any action, either tool name); else a bbox_2d/point_2d object or a "
+    "bare [x, y] / [x1, y1, x2, y2] (box centre), as ClawGUI's qwen25vl_parse falls back to the numbers."
+)
 
 
 @cache
@@ -184,6 +208,57 @@ class _Qwen25VLToolFamily(ModelFamily):
     def _arguments(self, action: Action) -> dict[str, Any]:
         raise NotImplementedError
 
+    # --- grounding (computer_use.ipynb's recipe) ---------------------------------------------------------
+
+    choices: ClassVar[str] = GROUNDING_CHOICES
+
+    def grounding_messages(self, instruction: str, screen: Size) -> list[Message]:
+        """The cookbook's GUI grounding request: the computer_use tool at the resized size, image then text."""
+        tools = _system_prompt(GROUNDING_TOOL_FILE, self.model_size(screen))
+        if not tools.startswith(SYSTEM_TEXT):
+            raise AssertionError("the NousFnCallPrompt template must start with the system text")
+        system = Message("system", (TextPart(SYSTEM_TEXT), TextPart(tools[len(SYSTEM_TEXT) :])))
+        return [system, Message("user", (self.current_image(screen), TextPart(instruction)))]
+
+    def parse_grounding(self, text: str, screen: Size) -> tuple[float, float]:
+        """The point of a grounding answer, in absolute pixels of the resized image.
+
+        Raises:
+            ActionParseError: the answer names no point.
+        """
+        self.check_reply(text)
+        body = strip_fences(text)
+        for source in _TOOL_CALL.findall(body) or [body]:
+            found, _ = find_json_objects(source)
+            for obj in found:
+                args = obj.get("arguments", obj)
+                if isinstance(args, str):
+                    inner, _ = find_json_objects(args)
+                    args = inner[0] if inner else None
+                if isinstance(args, dict) and args.get("coordinate") is not None:
+                    return as_point(args["coordinate"], "coordinate", text)
+        candidates: list[Any] = list(find_json_objects(body)[0])
+        for found_list in find_literal_lists(body):
+            candidates.extend(found_list if all(isinstance(i, dict) for i in found_list) else [found_list])
+        for item in candidates:
+            if isinstance(item, dict):
+                for key in ("point_2d", "bbox_2d"):
+                    if item.get(key) is not None:
+                        return as_point(item[key], key, text)
+            elif isinstance(item, list) and len(item) in (2, 4) and all(_is_number(v) for v in item):
+                return as_point(item, "the point", text)
+        raise ActionParseError(
+            'the answer names no point; reply with <tool_call>{"name": "computer_use", "arguments": '
+            '{"action": "left_click", "coordinate": [x, y]}}</tool_call>',
+            text,
+        )
+
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        """The recipe's answer: a computer_use left_click at the point (pixels of the resized image)."""
+        arguments = {"action": "left_click", "coordinate": _int_pair(x, y)}
+        call = json.dumps({"name": "computer_use", "arguments": arguments}, ensure_ascii=False)
+        return f"<tool_call>\n{call}\n</tool_call>"
+
 
 def _point(args: dict[str, Any], key: str, raw: str, verb: str) -> tuple[float, float]:
     if key not in args:
@@ -202,6 +277,10 @@ def _seconds(args: dict[str, Any], raw: str, default: float) -> float:
     return as_number(args["time"], "time", raw) if args.get("time") is not None else default
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _int_pair(x: float, y: float) -> list[int | float]:
     return [int(x) if float(x).is_integer() else x, int(y) if float(y).is_integer() else y]
 
@@ -214,7 +293,7 @@ class Qwen25VLMobile(_Qwen25VLToolFamily):
     summary: ClassVar[str] = "Qwen2.5-VL mobile_use tool calls (cookbook mobile agent)"
     source: ClassVar[str] = (
         "QwenLM/Qwen2.5-VL cookbooks/mobile_agent.ipynb, cookbooks/utils/agent_function_call.py; qwen-agent "
-        "NousFnCallPrompt"
+        "NousFnCallPrompt" + GROUNDING_SOURCE
     )
     tool_name: ClassVar[str] = "mobile_use"
     tool_file: ClassVar[str] = "qwen25vl_mobile_use.json"
@@ -299,7 +378,7 @@ class Qwen25VLComputer(_Qwen25VLToolFamily):
     summary: ClassVar[str] = "Qwen2.5-VL computer_use tool calls (cookbook computer use)"
     source: ClassVar[str] = (
         "QwenLM/Qwen2.5-VL cookbooks/computer_use.ipynb, cookbooks/utils/agent_function_call.py; qwen-agent "
-        "NousFnCallPrompt"
+        "NousFnCallPrompt" + GROUNDING_SOURCE
     )
     tool_name: ClassVar[str] = "computer_use"
     tool_file: ClassVar[str] = "qwen25vl_computer_use.json"

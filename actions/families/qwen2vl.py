@@ -47,6 +47,9 @@ from .base import HistoryStep, ModelFamily, ParsedReply, Platform, load_prompt, 
 __all__ = ["Qwen2VL"]
 
 PROMPT_FILE = "qwen2vl_os_atlas_pro.txt"
+GROUNDING_FILE = "qwen2vl_os_atlas_grounding.txt"
+"""OS-Atlas-Base-7B's grounding question (README), with ``{instruction}`` where the command goes."""
+GROUNDING_FORM = "<|object_ref_start|>element<|object_ref_end|><|box_start|>(x1,y1),(x2,y2)<|box_end|>"
 REPLY_FORM = "thoughts:\n<your reasoning>\nactions:\nCLICK <point>[[x, y]]</point>"
 """The reply OS-Atlas-Pro writes, with its real line breaks: what the feedback after a refused reply shows."""
 EXPECTED = "a 'thoughts:' line, your reasoning, an 'actions:' line, then the action, e.g. CLICK <point>[[x, y]]</point>"
@@ -138,7 +141,22 @@ class Qwen2VL(ModelFamily):
     platforms: ClassVar[tuple[Platform, ...]] = ("mobile", "computer")
     name: ClassVar[str] = "qwen2-vl"
     summary: ClassVar[str] = "Qwen2-VL / OS-Atlas-Pro: CLICK <point>[[x, y]]</point>, relative 0-1000"
-    source: ClassVar[str] = "OS-Copilot/OS-Atlas README and eval/data/*.jsonl (OS-Atlas-Pro-7B model card prompt)"
+    source: ClassVar[str] = (
+        "OS-Copilot/OS-Atlas README and eval/data/*.jsonl (OS-Atlas-Pro-7B model card prompt); grounding: "
+        "OS-Copilot/OS-Atlas@bad08407ab54b5bf6c17a69fe1ced476b9494926 README.md (OS-Atlas-Base-7B inference example)"
+    )
+    choices: ClassVar[str] = (
+        "Grounding ('official' prompt): OS-Atlas-Base-7B's README example, the only grounding request the "
+        "authors publish for the Qwen2-VL checkpoint (their ScreenSpot scripts are not in the repo; ClawGUI-Eval "
+        "has no OS-Atlas entry): one user turn, the screenshot, then 'In this UI screenshot, what is the position "
+        'of the element corresponding to the command "{instruction}" (with bbox)?\'; no system turn (the chat '
+        "template adds Qwen2-VL's default one), images at qwen-vl-utils' default limits, max_new_tokens 128, "
+        "special tokens kept (the README decodes with skip_special_tokens=False). The answer "
+        "'<|object_ref_start|>label<|object_ref_end|><|box_start|>(x1,y1),(x2,y2)<|box_end|>' is relative 0-1000 "
+        "of the image (README note); its box centre is the point; the same with the special tokens stripped, a "
+        "point (x,y) and an agent-format reply are read too. The authors publish no pixel mapping: "
+        "round(v / 1000 * side), as the agent."
+    )
     space_kind: ClassVar[str] = "relative-1000"
     default_history_images: ClassVar[int] = 0
     needs_special_tokens: ClassVar[bool] = True
@@ -216,6 +234,39 @@ class Qwen2VL(ModelFamily):
         if not re.search(r"[(\[]\s*-?[\d.]", statement):
             raise ActionParseError(f"no action found; reply with {EXPECTED}", raw)
         return point_in_text(statement, "the grounding answer", raw, label=True)
+
+    # --- grounding (OS-Atlas-Base-7B) ---------------------------------------------------------------
+
+    def grounding_messages(self, instruction: str, screen: Size) -> list[Message]:
+        """OS-Atlas-Base-7B's grounding request (README): the screenshot, then the "(with bbox)" question."""
+        text = load_prompt(GROUNDING_FILE).replace("{instruction}", instruction)
+        return [Message("user", (self.current_image(screen), TextPart(text)))]
+
+    def parse_grounding(self, text: str, screen: Size) -> tuple[float, float]:
+        """The box (its centre) or point of a grounding answer, relative 0-1000; special tokens optional.
+
+        Raises:
+            ActionParseError: the answer names no box or point.
+        """
+        self.check_reply(text)
+        body = strip_fences(_END_TOKENS.sub("", text)).strip()
+        try:
+            return point_in_text(body, "the grounding answer", text, label=True)
+        except ActionParseError:
+            pass
+        try:  # the action form (OS-Atlas-Pro answering in its own language)
+            reply = self.parse(text, screen)
+        except ActionParseError:
+            reply = None
+        for action in reply.actions if reply else ():
+            for _, _, x, y in action.points():
+                return float(x), float(y)
+        raise ActionParseError(f"the answer names no box; reply with {GROUNDING_FORM} (0-1000 of the image)", text)
+
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        """OS-Atlas-Base's answer for a point: a box whose centre it is (both corners on the point)."""
+        corner = f"({_num(x)},{_num(y)})"
+        return f"<|object_ref_start|>element<|object_ref_end|><|box_start|>{corner},{corner}<|box_end|>"
 
     def format_action(self, action: Action, thought: str | None = None) -> str:
         body = f"actions:\n{self.history_text(action)}"

@@ -269,6 +269,13 @@ class _Qwen3VLFamily(ModelFamily):
         scale = self.units / GROUNDING_UNITS
         return point[0] * scale, point[1] * scale
 
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        """The recipe's answer: a computer_use left_click at the point, in its 0-1000 units (whole numbers)."""
+        scale = GROUNDING_UNITS / self.units
+        coordinate = [round(x * scale), round(y * scale)]
+        call = json.dumps({"name": "computer_use", "arguments": {"action": "left_click", "coordinate": coordinate}})
+        return f"<tool_call>\n{call}\n</tool_call>"
+
 
 def _action_line(reply: str) -> str | None:
     """The ``Action:`` line of a reply (before its tool call), if it has one."""

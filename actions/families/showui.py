@@ -153,6 +153,10 @@ _PROMPT_VERBS = {"mobile": ("INPUT", "SWIPE", "TAP", "ANSWER", "ENTER"), "comput
 _PROMPT_VERBS["computer"] += ("HOVER", "ANSWER", "ENTER", "SCROLL", "SELECT_TEXT", "COPY")
 
 
+GROUNDING_FILE = "showui_grounding.txt"
+"""QUICK_START's grounding ``_SYSTEM`` text (= screenspot_to_qwen's system text for fractions)."""
+
+
 @dataclass(frozen=True)
 class ShowUI(ModelFamily):
     """ShowUI-2B: QUICK_START's navigation prompt, dict actions, fractions in ``[0, 1]``."""
@@ -160,7 +164,20 @@ class ShowUI(ModelFamily):
     platforms: ClassVar[tuple[Platform, ...]] = ("mobile", "computer")
     name: ClassVar[str] = "showui"
     summary: ClassVar[str] = "ShowUI: {'action': 'CLICK', 'value': None, 'position': [x, y]}, fractions 0-1"
-    source: ClassVar[str] = "showlab/ShowUI QUICK_START.md (navigation and grounding recipes)"
+    source: ClassVar[str] = (
+        "showlab/ShowUI QUICK_START.md (navigation and grounding recipes); grounding: "
+        "showlab/ShowUI@21ed7cb24be0cc877bb8352ee34d58a9aea2c876 QUICK_START.md (2. GUI Grounding), "
+        "data/template/screenspot.py (screenspot_to_qwen), main/eval_screenspot.py"
+    )
+    choices: ClassVar[str] = (
+        "Grounding ('official' prompt): QUICK_START's GUI Grounding recipe, which is also what the ScreenSpot "
+        "evaluation builds (data/template/screenspot.py screenspot_to_qwen, xy_int=False: _SCREENSPOT_SYSTEM + ' ' "
+        "+ _SYSTEM_point equals QUICK_START's _SYSTEM): one user turn, the _SYSTEM text, the image, then the "
+        "instruction; no system turn; QUICK_START's 256*28*28 to 1344*28*28 pixels. The answer is '[x, y]' in "
+        "fractions 0-1 of the image, read with ast.literal_eval as main/eval_screenspot.py does; a box is its "
+        "centre; an action dict with a position is read too. The xy_int variant (1 to 1000) is a training "
+        "option, not the released model's."
+    )
     space_kind: ClassVar[str] = "fraction"
     default_min_pixels: ClassVar[int] = SHOWUI_MIN_PIXELS
     default_max_pixels: ClassVar[int] = SHOWUI_MAX_PIXELS
@@ -212,6 +229,34 @@ class ShowUI(ModelFamily):
             actions = self._grounding(body, text, space)
         thought = body.split("{", 1)[0].strip() if objects else None
         return ParsedReply(text, tuple(actions), thought or None)
+
+    # --- grounding (QUICK_START / screenspot_to_qwen) ----------------------------------------------------
+
+    def grounding_messages(self, instruction: str, screen: Size) -> list[Message]:
+        """QUICK_START's grounding request: the ``_SYSTEM`` text, the screenshot, then the instruction."""
+        parts = (TextPart(load_prompt(GROUNDING_FILE)), self.current_image(screen), TextPart(instruction))
+        return [Message("user", parts)]
+
+    def parse_grounding(self, text: str, screen: Size) -> tuple[float, float]:
+        """``[x, y]`` (or a box, its centre) in fractions of the image; an action dict's position also.
+
+        Raises:
+            ActionParseError: the answer names no point.
+        """
+        self.check_reply(text)
+        body = strip_fences(text)
+        lists = [v for v in find_literal_lists(body) if v]
+        if len(lists) == 1 and not find_literal_objects(body)[0]:
+            return as_point(lists[0], "the position", text)
+        try:
+            return super().parse_grounding(text, screen)
+        except ActionParseError:
+            raise ActionParseError(
+                "the answer names no point; reply with its relative position [x, y], each from 0 to 1", text
+            ) from None
+
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        return f"[{_n(x)}, {_n(y)}]"
 
     def _grounding(self, body: str, raw: str, space: str) -> list[Action]:
         """A grounding answer, ``[x, y]`` (or a box ``[x1, y1, x2, y2]``): click there."""

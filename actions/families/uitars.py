@@ -392,6 +392,39 @@ class _UITarsFamily(ModelFamily):
             return "call_user()"
         raise ValueError(f"UI-TARS has no action for {action.type}")
 
+    # --- grounding ------------------------------------------------------------------------------------
+
+    grounding_file: ClassVar[str]
+    grounding_form: ClassVar[str]
+    """The grounding answer's shape, for refusals."""
+    grounding_answer: ClassVar[str]
+    """The grounding answer with ``{x}`` and ``{y}`` for the point (model units)."""
+
+    def grounding_messages(self, instruction: str, screen: Size) -> list[Message]:
+        """The authors' grounding request: one user turn, the screenshot, then the grounding prompt."""
+        template = load_prompt(self.grounding_file)
+        text = template.replace("{instruction}", instruction) if "{instruction}" in template else template + instruction
+        return [Message("user", (self.current_image(screen), TextPart(text)))]
+
+    def parse_grounding(self, text: str, screen: Size) -> tuple[float, float]:
+        """The point of a grounding answer: an ``Action: click(...)`` line or a bare point, in any box form.
+
+        Raises:
+            ActionParseError: the answer names no point.
+        """
+        self.check_reply(text)
+        try:
+            return super().parse_grounding(text, screen)
+        except ActionParseError:
+            pass
+        try:
+            return point_in_text(_NOISE.sub("", text).strip(), "the grounding answer", text, label=True)
+        except ActionParseError:
+            raise ActionParseError(f"the answer names no point; reply with {self.grounding_form}", text) from None
+
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        return self.grounding_answer.format(x=_num(x), y=_num(y))
+
     def _box(self, x: float, y: float) -> str:
         if self.version == "v1":
             return f"'<|box_start|>({_num(x)},{_num(y)})<|box_end|>'"
@@ -433,10 +466,27 @@ class UITars(_UITarsFamily):
 
     name: ClassVar[str] = "ui-tars"
     summary: ClassVar[str] = "UI-TARS v1: Thought/Action, click(start_box='(x,y)'), relative 0-1000"
-    source: ClassVar[str] = "bytedance/UI-TARS README_v1.md; xlang-ai/OSWorld mm_agents/uitars_agent.py"
+    source: ClassVar[str] = (
+        "bytedance/UI-TARS README_v1.md; xlang-ai/OSWorld mm_agents/uitars_agent.py; grounding: "
+        "bytedance/UI-TARS@582f3a7ea5d285ee8ed9e2e84048d1ab01453c49 README_v1.md (the single step grounding script, "
+        "Coordinate Mapping)"
+    )
+    choices: ClassVar[str] = (
+        "Grounding ('official' prompt): README_v1's script 'for single step grounding task or inference on "
+        "grounding dataset such as Seeclick': one user turn, the screenshot first, then 'Output only the "
+        "coordinate of one point in your response. What element matches the following task: ' + instruction; no "
+        "system turn. The answer is a point '(x,y)' in relative 0-1000 (README_v1 Coordinate Mapping: "
+        "round(v / 1000 * side)); box tokens, a box (its centre) and an 'Action: click(...)' line are read too. "
+        "The script also sends frequency_penalty=1 and max_tokens=128, which eval-grounding does not (it sends "
+        "temperature 0, the greedy decoding ClawGUI-Eval pins for every model); the image is resized once on the "
+        "client with UI-TARS' limits (100*28*28 to 16384*28*28), where the script lets the server resize it."
+    )
     space_kind: ClassVar[str] = "relative-1000"
     version: ClassVar[str] = "v1"
     example: ClassVar[str] = "click(start_box='(x,y)')"
+    grounding_file: ClassVar[str] = "uitars_v1_grounding.txt"
+    grounding_form: ClassVar[str] = "(x,y)"
+    grounding_answer: ClassVar[str] = "({x},{y})"
     model_words: ClassVar[dict[str, str]] = {"duration": "time", "keys": "key"}
 
 
@@ -446,10 +496,32 @@ class UITars15(_UITarsFamily):
 
     name: ClassVar[str] = "ui-tars-1.5"
     summary: ClassVar[str] = "UI-TARS-1.5: Thought/Action, click(point='<point>x y</point>'), resized pixels"
-    source: ClassVar[str] = "bytedance/UI-TARS codes/ui_tars/prompt.py, codes/ui_tars/action_parser.py"
+    source: ClassVar[str] = (
+        "bytedance/UI-TARS codes/ui_tars/prompt.py, codes/ui_tars/action_parser.py; grounding: "
+        "bytedance/UI-TARS@582f3a7ea5d285ee8ed9e2e84048d1ab01453c49 codes/ui_tars/prompt.py GROUNDING_DOUBAO, "
+        "README.md (Prompt Usage Guide: GROUNDING), README_coordinates.md; ZJU-REAL/ClawGUI@"
+        "d990d3e3f2390ced708771d9681d3c4f9a6cbef5 clawgui-eval/inference/uitars_inferencer.py and "
+        "qwen25vl_inferencer.py (_build_prompt), scripts/infer/*/uitars_run_*.sh, judge/grounding_judge.py "
+        "uitars_parse"
+    )
+    choices: ClassVar[str] = (
+        "Grounding ('official' prompt): GROUNDING_DOUBAO from codes/ui_tars/prompt.py, the template the README "
+        "recommends for evaluating grounding (README_v1's 'Output only the coordinate...' script is v1's), byte "
+        "for byte including its doubled quote in click(point='<point>x1 y1</point>''), with the instruction "
+        "filled in. The authors give no message layout for it; ClawGUI-Eval's UI-TARS-1.5 setting is followed: "
+        "one user turn, image first then the prompt (vt), no system prompt, 78400 to 12845056 pixels (the "
+        "family's limits), temperature 0. The answer 'Action: click(point='<point>x y</point>')' is in absolute "
+        "pixels of the smart_resized image; bare points and v1 box forms are read too. README_coordinates' code "
+        "and ClawGUI's uitars_parse truncate the device pixel (int(v / resized * side)); this family rounds to "
+        "the nearest pixel (at most 1 px apart), as the authors' own parser package does (codes/ui_tars/"
+        "action_parser.py, whose tests expect 200/1932*1920 = 198.76 -> 199)."
+    )
     space_kind: ClassVar[str] = "pixels"
     version: ClassVar[str] = "15"
     example: ClassVar[str] = "click(point='<point>x y</point>')"
+    grounding_file: ClassVar[str] = "uitars_15_grounding.txt"
+    grounding_form: ClassVar[str] = "Action: click(point='<point>x y</point>')"
+    grounding_answer: ClassVar[str] = "Action: click(point='<point>{x} {y}</point>')"
     model_words: ClassVar[dict[str, str]] = {
         "duration": "time",
         "keys": "key",

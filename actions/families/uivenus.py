@@ -438,3 +438,7 @@ class UIVenus15(ModelFamily):
         if point[0] == -1 and point[1] == -1:
             raise ActionParseError("the model answered [-1,-1]: it finds no such element on this screen", text)
         return point[0], point[1]
+
+    def format_grounding(self, x: float, y: float, screen: Size) -> str:
+        """The grounding prompt's answer: the point as ``[x,y]``, 0-1000."""
+        return f"[{_num(x)},{_num(y)}]"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from guiagent.actions.errors import ActionParseError, CoordinateError
 from guiagent.actions.families import HistoryStep, get_family
 from guiagent.actions.geometry import Size
-from guiagent.actions.messages import ImageSlot, render_chatml
+from guiagent.actions.messages import ImageSlot, TextPart, render_chatml
 from guiagent.actions.types import (
     Answer,
     Click,
@@ -224,3 +226,89 @@ def test_earlier_screenshots_sit_after_their_step_number(mobile) -> None:
         '<|vision_start|><|image_pad|><|vision_end|>{"name": "mobile_use", "arguments": {"action": "click", '
         '"coordinate": [3, 4]}}; <|vision_start|>'
     ) in text
+
+
+# --- grounding: the authors' request (tests/data/grounding_official, made by running their code) ------------
+
+GROUNDING_DATA = Path(__file__).resolve().parents[1] / "data" / "grounding_official"
+
+
+def _grounding_golden(file: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((GROUNDING_DATA / file).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _grounding_shape(messages: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Roles and ordered parts: texts exact, images by the size the model sees."""
+    return [
+        (m.role, [p.text if isinstance(p, TextPart) else ("image", p.width, p.height) for p in m.content])
+        for m in messages
+    ]
+
+
+def _golden_shape(case: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    return [
+        (m["role"], [p["text"] if p["type"] == "text" else ("image", *p["model_size"]) for p in m["content"]])
+        for m in case["messages"]
+    ]
+
+
+@pytest.mark.parametrize("name", ["qwen2.5-vl-mobile", "qwen2.5-vl-computer"])
+@pytest.mark.parametrize("index", range(4))
+def test_grounding_request_equals_the_computer_use_cookbook_recipe(name: str, index: int) -> None:
+    golden = _grounding_golden("qwen2.5-vl.json")
+    case = golden["cases"][index]
+    family = get_family(name)
+    screen = Size(*case["screen"])
+    assert _grounding_shape(family.grounding_messages(case["instruction"], screen)) == _golden_shape(case)
+    assert family.pixel_limits == (3136, 12845056)  # the recipe's min_pixels / max_pixels
+    system = family.grounding_messages(case["instruction"], screen)[0].content[1]
+    assert isinstance(system, TextPart) and '"name": "computer_use"' in system.text
+
+
+def test_grounding_request_states_the_resized_resolution(mobile) -> None:
+    (_, tools), _ = (m.content for m in mobile.grounding_messages("the search box", PHONE))
+    assert "The screen's resolution is 1092x2408." in tools.text
+
+
+@pytest.mark.parametrize(
+    "answer, point",
+    [
+        (
+            '<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [935, 406]}}\n</tool_call>',
+            (935, 406),
+        ),
+        (
+            '<tool_call>\n{"name": "mobile_use", "arguments": {"action": "click", "coordinate": [935, 406]}}\n</tool_call>',
+            (935, 406),
+        ),
+        ('{"name": "computer_use", "arguments": {"action": "mouse_move", "coordinate": [935, 406]}}', (935, 406)),
+        ('```json\n[{"bbox_2d": [900, 400, 970, 412], "label": "search box"}]\n```', (935, 406)),
+        ('{"point_2d": [935, 406]}', (935, 406)),
+        ("[935, 406]", (935, 406)),
+    ],
+)
+def test_grounding_answer_forms(mobile, answer: str, point: tuple[float, float]) -> None:
+    assert mobile.parse_grounding(answer, PHONE) == point
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I cannot find it",
+        '<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click"}}\n</tool_call>',
+        "[1, 2, 3]",
+    ],
+)
+def test_grounding_answers_without_a_point_are_refused(mobile, answer: str) -> None:
+    with pytest.raises(ActionParseError) as caught:
+        mobile.parse_grounding(answer, PHONE)
+    assert "\n" not in caught.value.reason
+
+
+def test_format_grounding_writes_the_recipe_answer(mobile, computer) -> None:
+    expected = '<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [935, 406]}}\n</tool_call>'
+    for family in (mobile, computer):
+        assert family.format_grounding(935, 406, PHONE) == expected
+        assert family.parse_grounding(expected, PHONE) == (935, 406)
+        assert "perform_gui_grounding_with_api" in family.choices and "yooneo/Qwen2.5-VL" in family.source

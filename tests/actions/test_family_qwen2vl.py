@@ -7,6 +7,10 @@ and README (the OS-Atlas-Base-7B grounding example). Expected device points are 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from guiagent.actions.errors import ActionParseError, CoordinateError
@@ -276,3 +280,79 @@ def test_feedback_goes_into_the_user_turn(family: Qwen2VL) -> None:
     assert "Your previous reply was not a valid action: unknown action 'FLY'" in last.content[-1].text
     assert "actions:\nCLICK <point>[[x, y]]</point>" in last.content[-1].text
     assert len([s for m in messages for s in m.images()]) == 1
+
+
+# --- grounding: the authors' request (tests/data/grounding_official, made by running their code) ------------
+
+GROUNDING_DATA = Path(__file__).resolve().parents[1] / "data" / "grounding_official"
+
+
+def _grounding_golden(file: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((GROUNDING_DATA / file).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _grounding_shape(messages: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Roles and ordered parts: texts exact, images by the size the model sees."""
+    return [
+        (m.role, [p.text if isinstance(p, TextPart) else ("image", p.width, p.height) for p in m.content])
+        for m in messages
+    ]
+
+
+def _golden_shape(case: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    return [
+        (m["role"], [p["text"] if p["type"] == "text" else ("image", *p["model_size"]) for p in m["content"]])
+        for m in case["messages"]
+    ]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_grounding_request_equals_the_os_atlas_readme_recipe(family: Qwen2VL, index: int) -> None:
+    case = _grounding_golden("qwen2-vl.json")["cases"][index]
+    screen = Size(*case["screen"])
+    assert _grounding_shape(family.grounding_messages(case["instruction"], screen)) == _golden_shape(case)
+    assert case["generation"] == {"max_new_tokens": 128, "skip_special_tokens": False}
+    assert family.needs_special_tokens  # the README decodes with skip_special_tokens=False
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_grounding_published_answer_maps_to_the_readme_pixel(family: Qwen2VL, index: int) -> None:
+    # README: (576,12),(592,42) on its 2560x1440 example -> centre (584, 27) -> 1495.04, 38.88 -> (1495, 39)
+    published = _grounding_golden("qwen2-vl.json")["published"][index]
+    screen = Size(*published["screen"])
+    point = family.parse_grounding(published["reply"], screen)
+    assert point == tuple(published["model_point"])
+    assert family.space(screen).to_device(*point, screen) == tuple(round(v) for v in published["device_point_exact"])
+
+
+@pytest.mark.parametrize(
+    "answer, point",
+    [
+        (
+            "<|object_ref_start|>search<|object_ref_end|><|box_start|>(100,200),(300,400)<|box_end|><|im_end|>",
+            (200, 300),
+        ),
+        ("search(100,200),(300,400)", (200, 300)),
+        ("<|box_start|>(120,340)<|box_end|>", (120, 340)),
+        ("(120,340)", (120, 340)),
+        ("```\n(120, 340)\n```", (120, 340)),
+        ("thoughts:\nthe box\nactions:\nCLICK <point>[[120, 340]]</point>", (120, 340)),
+    ],
+)
+def test_grounding_answer_forms(family: Qwen2VL, answer: str, point: tuple[float, float]) -> None:
+    assert family.parse_grounding(answer, PHONE) == point
+
+
+@pytest.mark.parametrize("answer", ["I cannot see it.", "", "(x1,y1),(x2,y2)", "<|box_start|><|box_end|>"])
+def test_grounding_answers_without_a_point_are_refused(family: Qwen2VL, answer: str) -> None:
+    with pytest.raises(ActionParseError) as caught:
+        family.parse_grounding(answer, PHONE)
+    assert "\n" not in caught.value.reason
+
+
+def test_format_grounding_writes_the_readme_answer(family: Qwen2VL) -> None:
+    text = family.format_grounding(120, 340, PHONE)
+    assert text == "<|object_ref_start|>element<|object_ref_end|><|box_start|>(120,340),(120,340)<|box_end|>"
+    assert family.parse_grounding(text, PHONE) == (120, 340)
+    assert "OS-Atlas-Base-7B" in family.choices and "bad08407" in family.source

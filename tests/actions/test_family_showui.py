@@ -7,6 +7,10 @@ by hand: ``floor(fraction * side + 0.5)``.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from guiagent.actions.errors import ActionParseError, CoordinateError
@@ -280,3 +284,75 @@ def test_history_is_action_text_and_images_only_where_given(phone: ShowUI) -> No
     assert "Your previous reply was not a valid action: unknown action 'FLY'" in content[6].text
     text = render_chatml(messages)
     assert text.count("<|vision_start|>") == 2
+
+
+# --- grounding: the authors' request (tests/data/grounding_official, made by running their code) ------------
+
+GROUNDING_DATA = Path(__file__).resolve().parents[1] / "data" / "grounding_official"
+
+
+def _grounding_golden(file: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((GROUNDING_DATA / file).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _grounding_shape(messages: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Roles and ordered parts: texts exact, images by the size the model sees."""
+    return [
+        (m.role, [p.text if isinstance(p, TextPart) else ("image", p.width, p.height) for p in m.content])
+        for m in messages
+    ]
+
+
+def _golden_shape(case: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    return [
+        (m["role"], [p["text"] if p["type"] == "text" else ("image", *p["model_size"]) for p in m["content"]])
+        for m in case["messages"]
+    ]
+
+
+@pytest.mark.parametrize("platform", ["mobile", "computer"])
+@pytest.mark.parametrize("index", range(4))
+def test_grounding_request_equals_screenspot_to_qwen(platform: str, index: int) -> None:
+    case = _grounding_golden("showui.json")["cases"][index]
+    family = get_family("showui", platform=platform)
+    screen = Size(*case["screen"])
+    assert case["quick_start_system_equals_eval"]
+    assert _grounding_shape(family.grounding_messages(case["instruction"], screen)) == _golden_shape(case)
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_grounding_published_answer_maps_as_quick_start_draws_it(phone: ShowUI, index: int) -> None:
+    # QUICK_START: [0.73, 0.21]; its draw_point puts it at 0.73 * width, 0.21 * height
+    published = _grounding_golden("showui.json")["published"][index]
+    screen = Size(*published["screen"])
+    point = phone.parse_grounding(published["reply"], screen)
+    assert point == (0.73, 0.21)
+    assert phone.space(screen).to_device(*point, screen) == tuple(round(v) for v in published["device_point_exact"])
+
+
+@pytest.mark.parametrize(
+    "answer, point",
+    [
+        ("[0.73, 0.21]", (0.73, 0.21)),
+        ("[0.7, 0.2, 0.76, 0.22]", (0.73, 0.21)),
+        ("```\n[0.73, 0.21]\n```", (0.73, 0.21)),
+        ("{'action': 'CLICK', 'value': None, 'position': [0.73, 0.21]}", (0.73, 0.21)),
+    ],
+)
+def test_grounding_answer_forms(phone: ShowUI, answer: str, point: tuple[float, float]) -> None:
+    got = phone.parse_grounding(answer, PHONE)
+    assert got == pytest.approx(point)
+
+
+@pytest.mark.parametrize("answer", ["It is at the top.", "[0.1, 0.2] or [0.3, 0.4]", "[]", "[0.5]"])
+def test_grounding_answers_without_one_point_are_refused(phone: ShowUI, answer: str) -> None:
+    with pytest.raises(ActionParseError) as caught:
+        phone.parse_grounding(answer, PHONE)
+    assert "\n" not in caught.value.reason
+
+
+def test_format_grounding_writes_a_literal_list(phone: ShowUI) -> None:
+    assert phone.format_grounding(0.73, 0.21, PHONE) == "[0.73, 0.21]"
+    assert phone.format_grounding(0.123456, 0.5, PHONE) == "[0.1235, 0.5]"
+    assert "screenspot_to_qwen" in phone.choices and "21ed7cb" in phone.source

@@ -10,6 +10,10 @@ where the model side is smart_resize's: 1920x1080 becomes 1932x1092 (UI-TARS' li
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from guiagent.actions.errors import ActionParseError, CoordinateError
@@ -432,3 +436,101 @@ def test_history_is_multi_turn_with_images_only_where_given(v1: UITars) -> None:
     assert isinstance(last[1], TextPart) and "Your previous reply was not a valid action: bad reply" in last[1].text
     assert sum(1 for m in messages for s in m.images() if s.key == "current") == 1
     assert "I am not sure" not in render_chatml(messages)
+
+
+# --- grounding: the authors' request (tests/data/grounding_official, made by running their code) ------------
+
+GROUNDING_DATA = Path(__file__).resolve().parents[1] / "data" / "grounding_official"
+
+
+def _grounding_golden(file: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((GROUNDING_DATA / file).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _grounding_shape(messages: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Roles and ordered parts: texts exact, images by the size the model sees."""
+    return [
+        (m.role, [p.text if isinstance(p, TextPart) else ("image", p.width, p.height) for p in m.content])
+        for m in messages
+    ]
+
+
+def _golden_shape(case: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    return [
+        (m["role"], [p["text"] if p["type"] == "text" else ("image", *p["model_size"]) for p in m["content"]])
+        for m in case["messages"]
+    ]
+
+
+@pytest.mark.parametrize("name, file", [("ui-tars", "ui-tars.json"), ("ui-tars-1.5", "ui-tars-1.5.json")])
+@pytest.mark.parametrize("platform", ["mobile", "computer"])
+@pytest.mark.parametrize("index", range(4))
+def test_grounding_request_equals_the_authors(name: str, file: str, platform: str, index: int) -> None:
+    case = _grounding_golden(file)["cases"][index]
+    family = get_family(name, platform=platform)
+    screen = Size(*case["screen"])
+    assert _grounding_shape(family.grounding_messages(case["instruction"], screen)) == _golden_shape(case)
+
+
+def test_grounding_v1_script_settings_are_recorded() -> None:
+    # README_v1's script also sends these; eval-grounding sends temperature 0 instead (choices says so).
+    assert _grounding_golden("ui-tars.json")["cases"][0]["generation"] == {"frequency_penalty": 1, "max_tokens": 128}
+    assert "frequency_penalty" in get_family("ui-tars").choices
+
+
+def test_grounding_published_v1_answer_maps_as_readme_v1(v1: UITars) -> None:
+    # README_v1 Coordinate Mapping: (235, 512) on 1920x1080 -> (451, 553)
+    (published,) = _grounding_golden("ui-tars.json")["published"]
+    screen = Size(*published["screen"])
+    point = v1.parse_grounding(published["reply"], screen)
+    assert point == (235, 512)
+    assert v1.space(screen).to_device(*point, screen) == tuple(published["device_point"])
+
+
+def test_grounding_published_15_answer_maps_within_a_pixel_of_the_authors(v15: UITars15) -> None:
+    # ClawGUI's documented 1.5 answer on README_coordinates' 1920x1080 image (model image 1932x1092):
+    # 197/1932*1920 = 195.78, 525/1092*1080 = 519.23. The family rounds to the nearest pixel: (196, 519).
+    (published,) = _grounding_golden("ui-tars-1.5.json")["published"]
+    screen = Size(*published["screen"])
+    assert v15.model_size(screen) == Size(*published["model_size"])
+    point = v15.parse_grounding(published["reply"], screen)
+    assert point == (197, 525)
+    device = v15.space(screen).to_device(*point, screen)
+    assert device == tuple(round(v) for v in published["device_point_exact"]) == (196, 519)
+    theirs = tuple(published["device_point_readme_coordinates"])
+    assert theirs == tuple(published["device_point_clawgui"]) == (195, 519)
+    assert max(abs(a - b) for a, b in zip(device, theirs, strict=True)) <= 1
+
+
+@pytest.mark.parametrize(
+    "answer, point",
+    [
+        ("(235,512)", (235, 512)),
+        ("<|box_start|>(235,512)<|box_end|>", (235, 512)),
+        ("(225,502,245,522)", (235, 512)),
+        ("Action: click(start_box='(235,512)')", (235, 512)),
+        ("Action: click(point='<point>235 512</point>')", (235, 512)),
+        ("click(start_box='<|box_start|>(235,512)<|box_end|>')", (235, 512)),
+        ("Thought: the search box\nAction: click(start_box='(235,512)')", (235, 512)),
+    ],
+)
+def test_grounding_answer_forms(v1: UITars, v15: UITars15, answer: str, point: tuple[float, float]) -> None:
+    assert v1.parse_grounding(answer, DESKTOP) == point
+    assert v15.parse_grounding(answer, DESKTOP) == point
+
+
+@pytest.mark.parametrize(
+    "answer", ["I cannot find it.", "Action: click(point='<point>x1 y1</point>'')", "Action: wait()"]
+)
+def test_grounding_answers_without_a_point_are_refused(v1: UITars, v15: UITars15, answer: str) -> None:
+    for family in (v1, v15):
+        with pytest.raises(ActionParseError) as caught:
+            family.parse_grounding(answer, DESKTOP)
+        assert "\n" not in caught.value.reason
+
+
+def test_format_grounding_writes_each_versions_answer(v1: UITars, v15: UITars15) -> None:
+    assert v1.format_grounding(235, 512, DESKTOP) == "(235,512)"
+    assert v15.format_grounding(197, 525, DESKTOP) == "Action: click(point='<point>197 525</point>')"
+    assert "README_v1" in v1.choices and "GROUNDING_DOUBAO" in v15.choices
