@@ -16,11 +16,11 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -28,6 +28,9 @@ from guiagent.actions.families import ModelFamily, get_family
 from guiagent.actions.types import Action, Click, LongPress, OpenApp, Swipe, SystemButton, Terminate, Type
 from guiagent.agent.backends.base import ModelBackend, ModelReply, ModelRequest
 from guiagent.agent.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from guiagent.agent.hooks import AgentHooks
 
 __all__ = ["DEMO_PLAN", "DEMO_TASK", "PlanBackend", "Step", "bundled_run", "record_demo_run", "run_demo"]
 
@@ -209,15 +212,26 @@ def compact_run(source: Path, target: Path) -> Path:
     return target
 
 
-def run_demo(out: Path) -> tuple[Trajectory, Path]:
-    """Replay the bundled run on a fresh virtual phone and write the report; returns both."""
+def run_demo(
+    out: Path, hooks: AgentHooks | None = None, on_ready: Callable[[str], None] | None = None
+) -> tuple[Trajectory, Path]:
+    """Replay the bundled run on a fresh virtual phone and write the report; returns both.
+
+    Args:
+        out: where the replay's run folder is written.
+        hooks: told of each step as it is replayed (``ReplayHooks`` prints them).
+        on_ready: called with the device's name once the phone is up and connected: starting it (and an
+            adb server, when none runs) is the demo's one wait before the first step, worth a word.
+    """
     from guiagent.envs.devices import VirtualPhoneEnv
 
     from .replay import replay
     from .report import write_run_report
 
     with VirtualPhoneEnv() as env:
-        trajectory = replay(bundled_run(), env, out)
+        if on_ready is not None:
+            on_ready(env.name)
+        trajectory = replay(bundled_run(), env, out, hooks=hooks)
     return trajectory, write_run_report(trajectory.folder)
 
 

@@ -1,11 +1,13 @@
 """Self-contained HTML reports: one file per run, one per suite, readable with no server and no network.
 
-A run report shows the overview (task, status, model, family, time per stage, tokens) and then every step:
-its screenshot with the actions drawn over it, the thought, the raw reply, the parsed actions in model
-and device space, errors, notes, tokens and timings. Screenshots are embedded as downscaled JPEG data
-URIs; the action markers are SVG/HTML placed in *percentages* of the image, so they sit on the action's
-device pixel at any zoom and any image scale. Every marker carries ``data-step``, ``data-x``, ``data-y``
-(device pixels) and a class per action type, so tools (and tests) can find them.
+A run report (``tasks.report_run``) opens with the task, what kind of run it was (a replay says so), and a
+timeline of thumbnails; then the overview (status, model, family, time per stage, tokens) and every step:
+its screenshot with numbered markers (``tasks.report_figure``: a ring that leaves the target visible), the
+list of its actions, the thought, the raw reply, the parsed actions in model and device space, errors,
+notes, tokens and timings. A click on a thumbnail or a screenshot opens the step full size. Screenshots
+are embedded as downscaled JPEG data URIs; markers are placed in *percentages* of the image, so they sit
+on the action's device pixel at any zoom. Every marker carries ``data-step``, ``data-index``, ``data-x``,
+``data-y`` (device pixels) and a class per action type, so tools (and tests) can find them.
 
 Model replies are untrusted: every piece of recorded text goes through ``html.escape``, and the page
 carries a Content-Security-Policy that forbids scripts altogether, so a reply containing ``<script>``
@@ -18,31 +20,37 @@ Suite results file (``results.json``, written by the suite runner; validated by 
                   "reason": str, "steps": int, "seconds": float, "timings": {stage: seconds},
                   "prompt_tokens": int, "completion_tokens": int,
                   "run_dir": str,            # relative to the results file's folder, or absolute
-                  "checks": [{"name": str, "passed": bool, "detail": str}]}]}
+                  "checks": [{"name": str, "passed": bool, "detail": str}],
+                  # written by device pools (tasks.results_stream), optional:
+                  "attempt": int, "retries": [{"attempt", "device", "status", "reason", "run_dir", ...}],
+                  "node": str}],
+     "devices": [{"name": str, "kind": str, "state": str, "reason": str, "tasks": int}]}
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import json
 import os
-import time
-from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
-from string import Template
 from typing import Any
 from urllib.parse import quote
 
-from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guiagent.actions.errors import ConfigError
-from guiagent.agent.annotate import marker_points
-from guiagent.agent.records import STAGES, StepRecord
+from guiagent.agent.records import stage_totals
 from guiagent.agent.trajectory import RUN_FILE, STEPS_FILE, Trajectory
+
+from .pool_report import attempt_note, pool_section
+from .report_figure import MAX_IMAGE_WIDTH
+from .report_html import escape as _e
+from .report_html import inline as _inline
+from .report_html import page as _page
+from .report_html import seconds as _seconds
+from .report_html import stage_table as _stage_table
+from .report_html import status_badge as _status
+from .report_html import when as _when
+from .report_html import write_page
+from .report_run import run_body, run_title
 
 __all__ = [
     "MAX_IMAGE_WIDTH",
@@ -56,13 +64,7 @@ __all__ = [
 ]
 
 REPORT_FILE = "report.html"
-MAX_IMAGE_WIDTH = 720
-"""Screenshots wider than this are downscaled before embedding (keeps a 50-step report a few MB)."""
-_JPEG_QUALITY = 85
-_OPEN_REPLY_CHARS = 1500
-"""Replies up to this long are shown expanded; longer ones start collapsed."""
 _SUITE_COLUMNS = ("Task", "Goal", "Device", "Result", "Status", "Steps", "Time", "Tokens", "Checks", "Run")
-_LABELLED = ("long_press", "double_click", "triple_click", "right_click", "middle_click", "drag", "move", "scroll")
 
 
 class CheckRow(BaseModel):
@@ -93,6 +95,9 @@ class TaskRow(BaseModel):
     completion_tokens: int | None = None
     run_dir: str | None = None
     checks: list[CheckRow] = Field(default_factory=list)
+    attempt: int = 1
+    retries: list[dict[str, Any]] = Field(default_factory=list)
+    node: str = ""
 
 
 class SuiteResults(BaseModel):
@@ -106,6 +111,7 @@ class SuiteResults(BaseModel):
     model: dict[str, Any] = Field(default_factory=dict)
     family: str | dict[str, Any] = ""
     results: list[TaskRow] = Field(default_factory=list)
+    devices: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def write_run_report(run_folder: str | Path, output: str | Path | None = None) -> Path:
@@ -130,9 +136,7 @@ def write_run_report(run_folder: str | Path, output: str | Path | None = None) -
     except ValidationError as exc:
         raise ConfigError(f"{folder / RUN_FILE} is not a valid run record: {exc}") from None
     target = Path(output) if output is not None else folder / REPORT_FILE
-    run = trajectory.run
-    title = f"{run.status} · {_short(run.task, 80)}"
-    _write(target, _page(title, _run_body(trajectory)))
+    write_page(target, _page(run_title(trajectory.run), run_body(trajectory)))
     return target
 
 
@@ -175,231 +179,11 @@ def write_suite_report(results_json: str | Path, output: str | Path | None = Non
         links.append(_run_report_link(path.parent, result.run_dir, target.parent))
     passed = sum(r.success for r in suite.results)
     title = f"{suite.suite} · {passed}/{len(suite.results)} passed"
-    _write(target, _page(title, _suite_body(suite, links)))
+    body = _suite_body(suite, links) + pool_section(
+        suite.devices, suite.results, lambda run_dir: _run_report_link(path.parent, run_dir, target.parent)
+    )
+    write_page(target, _page(title, body))
     return target
-
-
-# -- run report -------------------------------------------------------------------------------------
-
-
-def _run_body(trajectory: Trajectory) -> str:
-    run, steps = trajectory.run, trajectory.steps
-    parts = [f"<h1>{_e(run.task) or 'guiagent run'}</h1>"]
-    if run.status == "running":
-        parts.append(
-            '<div class="banner" id="not-finished">This run did not finish: its status is still "running" '
-            f"(the process was killed, or is still going). Showing the {len(steps)} step(s) recorded.</div>"
-        )
-    if trajectory.skipped_lines:
-        parts.append(
-            f'<div class="banner">{trajectory.skipped_lines} unreadable line(s) of {STEPS_FILE} were skipped.</div>'
-        )
-    parts.append(_overview(trajectory))
-    if steps:
-        items = "".join(f'<li><a href="#step-{s.index}">{_e(_step_summary(s))}</a></li>' for s in steps)
-        parts.append(f'<nav class="steps"><h2>Steps</h2><ol>{items}</ol></nav>')
-    else:
-        parts.append('<p class="muted">No steps were recorded.</p>')
-    parts.extend(_step_html(trajectory, step) for step in steps)
-    return "\n".join(parts)
-
-
-def _overview(trajectory: Trajectory) -> str:
-    run, steps = trajectory.run, trajectory.steps
-    if run.finished_at is not None:
-        wall = _seconds(run.finished_at - run.started_at)
-    elif steps:
-        last = steps[-1]
-        wall = f"at least {_seconds(last.started_at + last.total_seconds - run.started_at)} (did not finish)"
-    else:
-        wall = "unknown (did not finish)"
-    prompt = sum(s.prompt_tokens or 0 for s in steps)
-    completion = sum(s.completion_tokens or 0 for s in steps)
-    estimated = sum(s.estimated_prompt_tokens or 0 for s in steps if s.prompt_tokens is None)
-    tokens = f"{prompt:,} prompt · {completion:,} completion"
-    if estimated:
-        tokens += f" · {estimated:,} prompt (estimated, where the backend did not count)"
-    facts: list[tuple[str, str]] = [
-        ("Task", _e(run.task)),
-        ("Status", _status(run.status)),
-        ("Reason", _e(run.reason) or '<span class="muted">—</span>'),
-    ]
-    if run.answer is not None:
-        facts.append(("Answer", _e(run.answer)))
-    facts += [
-        ("Device", _inline(run.device)),
-        ("Model", _inline(run.model)),
-        ("Family", _inline(run.family)),
-        ("Started", _e(_when(run.started_at))),
-        ("Finished", _e(_when(run.finished_at)) if run.finished_at else "—"),
-        ("Wall time", _e(wall)),
-        ("Steps", f"{len(steps)} recorded"),
-        ("Time per stage", _stage_table(_stage_totals(s.timings for s in steps))),
-        ("Tokens", _e(tokens)),
-        ("Run", f"{_e(run.id)} · {_e(run.kind)}" + (f" of {_e(run.source)}" if run.source else "")),
-        ("guiagent", _e(run.guiagent_version) or "—"),
-    ]
-    rows = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
-    settings = ""
-    if run.settings:
-        settings = f"<details><summary>Settings</summary>{_kv_table(run.settings)}</details>"
-    return f'<h2>Overview</h2><dl class="facts" id="overview">{rows}</dl>{settings}'
-
-
-def _step_html(trajectory: Trajectory, step: StepRecord) -> str:
-    error = step.error
-    head = [f"<h3>Step {step.index}</h3>", f"<span>{_e(_step_summary(step))}</span>"]
-    head.append(f'<span class="muted">{_seconds(step.total_seconds)}</span>')
-    if error:
-        head.append('<span class="badge failed">error</span>')
-    if step.dry_run:
-        head.append('<span class="badge status-running">dry run</span>')
-    info: list[str] = []
-    if step.thought:
-        info.append(f'<h4>Thought</h4><div class="thought">{_e(step.thought)}</div>')
-    if error:
-        told = "sent back to the model" if error.sent_to_model else "not sent to the model"
-        info.append(f'<div class="error"><b>{_e(error.type)}</b>: {_e(error.message)} <i>({told})</i></div>')
-    if step.reply is not None:
-        opened = " open" if len(step.reply) <= _OPEN_REPLY_CHARS else ""
-        info.append(
-            f"<details{opened}><summary>Raw reply ({len(step.reply):,} chars)</summary>"
-            f'<pre class="reply">{_e(step.reply)}</pre></details>'
-        )
-    info.append(_actions_html(step))
-    if step.notes:
-        info.append("<h4>Notes</h4><ul class=notes>" + "".join(f"<li>{_e(n)}</li>" for n in step.notes) + "</ul>")
-    info.append(f"<h4>Tokens and time</h4><div>{_e(_step_tokens(step))}</div>{_stage_table(step.timings)}")
-    if step.prompt:
-        info.append(f"<details><summary>Prompt ({len(step.prompt)} messages)</summary>{_prompt_html(step)}</details>")
-    classes = "step has-error" if error else "step"
-    return (
-        f'<section class="{classes}" id="step-{step.index}" data-step="{step.index}">'
-        f'<div class="step-head">{"".join(head)}</div>'
-        f'<div class="step-body">{_figure(trajectory, step)}<div class="info">{"".join(info)}</div></div></section>'
-    )
-
-
-def _figure(trajectory: Trajectory, step: StepRecord) -> str:
-    path = trajectory.screenshot_path(step)
-    if path is None:
-        return '<div class="noshot">no screenshot recorded for this step</div>'
-    try:
-        uri, (width, height) = _embed(path)
-    except OSError as exc:
-        return f'<div class="noshot">screenshot {_e(step.screenshot)} unavailable: {_e(exc.strerror or exc)}</div>'
-    screen_w = int(step.screen.get("width") or width)
-    screen_h = int(step.screen.get("height") or height)
-    marks, labels = _markers(step, screen_w, screen_h)
-    return (
-        f'<figure class="shot" data-step="{step.index}" data-screen-width="{screen_w}" '
-        f'data-screen-height="{screen_h}"><img src="{uri}" alt="step {step.index} screenshot">'
-        f'<svg class="overlay" xmlns="http://www.w3.org/2000/svg">{marks}</svg>{labels}</figure>'
-    )
-
-
-def _markers(step: StepRecord, screen_w: int, screen_h: int) -> tuple[str, str]:
-    """SVG marks (rings, arrows) and HTML labels for a step's device actions, positioned in percent."""
-    marks: list[str] = []
-    labels: list[str] = []
-    many = len(step.actions_device) > 1
-    stacked = 0
-    for number, action in enumerate(step.actions_device, start=1):
-        kind = str(action.get("type", "action"))
-        points = marker_points(action)
-        attrs = f'data-step="{step.index}" data-index="{number}" data-type="{_e(kind)}"'
-        for name in ("x", "y", "x2", "y2"):
-            if action.get(name) is not None:
-                attrs += f' data-{name}="{_e(action[name])}"'
-        pct = [(_pct(x, screen_w), _pct(y, screen_h)) for x, y in points]
-        shapes = []
-        if len(pct) == 2:
-            (x1, y1), (x2, y2) = pct
-            line = f'x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"'
-            shapes.append(f'<line class="path-halo" {line}/><line class="path" {line} marker-end="url(#ga-arrow)"/>')
-            shapes.append(f'<circle class="end" cx="{x2}" cy="{y2}" r="4"/>')
-        if pct:
-            cx, cy = pct[0]
-            shapes.append(f'<circle class="halo" cx="{cx}" cy="{cy}" r="14"/>')
-            shapes.append(f'<circle class="ring" cx="{cx}" cy="{cy}" r="14"/>')
-            shapes.append(f'<circle class="dot" cx="{cx}" cy="{cy}" r="{7 if many else 3}"/>')
-            if many:
-                shapes.append(f'<text class="num" x="{cx}" y="{cy}">{number}</text>')
-            marks.append(f'<g class="action {_e(kind)}" {attrs}>{"".join(shapes)}</g>')
-        text = _action_label(kind, action)
-        if not text:
-            continue
-        if pct:
-            where = f'class="label at {_e(kind)}" style="left:{pct[0][0]};top:{pct[0][1]}"'
-        else:
-            where = f'class="label action {_e(kind)}" style="left:8px;top:calc(8px + {stacked} * 2em)"'
-            stacked += 1
-        prefix = f"{number}. " if many else ""
-        labels.append(f"<div {where} {attrs}>{_e(prefix + text)}</div>")
-    return "".join(marks), "".join(labels)
-
-
-def _action_label(kind: str, action: dict[str, Any]) -> str:
-    if kind == "type":
-        return f'type "{action.get("text", "")}"'
-    if kind == "key":
-        return "key " + "+".join(str(k) for k in action.get("keys", []))
-    if kind in ("system_button", "open_app", "wait", "terminate", "answer", "call_user"):
-        detail = action.get("button") or action.get("name") or action.get("status") or action.get("text") or ""
-        if kind == "wait":
-            detail = f"{action.get('seconds', '')} s"
-        return f"{kind} {detail}".strip()
-    if kind == "scroll":
-        return f"scroll {action.get('direction', '')}"
-    return kind if kind in _LABELLED else ""
-
-
-def _actions_html(step: StepRecord) -> str:
-    if not step.actions_model and not step.actions_device:
-        return '<h4>Actions</h4><div class="muted">none parsed</div>'
-    space = next((str(a.get("space")) for a in step.actions_model if a.get("space")), "model")
-    executed = f"executed {step.executed} of {len(step.actions_device)}"
-    return (
-        f'<h4>Actions <span class="muted">({_e(executed)})</span></h4>'
-        f"<div>model space ({_e(space)}):</div>{_json_lines(step.actions_model)}"
-        f"<div>device pixels:</div>{_json_lines(step.actions_device)}"
-    )
-
-
-def _prompt_html(step: StepRecord) -> str:
-    parts = []
-    for message in step.prompt:
-        texts = []
-        for part in message.get("content", []):
-            if part.get("type") == "text":
-                texts.append(str(part.get("text", "")))
-            else:
-                texts.append(f"[image {part.get('key', '')} {part.get('width', '?')}x{part.get('height', '?')}]")
-        parts.append(f"<div><b>{_e(message.get('role', ''))}</b></div><pre>{_e(''.join(texts))}</pre>")
-    return "".join(parts)
-
-
-def _step_summary(step: StepRecord) -> str:
-    described = []
-    for action in step.actions_device:
-        kind = str(action.get("type", "?"))
-        points = marker_points(action)
-        where = " → ".join(f"({x}, {y})" for x, y in points)
-        label = _action_label(kind, action)
-        described.append(" ".join(p for p in (label or kind, where) if p))
-    text = "; ".join(described) or "no action"
-    return _short(text, 100) + (" ⚠ " + step.error.type if step.error else "")
-
-
-def _step_tokens(step: StepRecord) -> str:
-    prompt = step.prompt_tokens if step.prompt_tokens is not None else step.estimated_prompt_tokens
-    estimated = " (estimated)" if step.prompt_tokens is None and prompt is not None else ""
-    image = step.model_image
-    seen = f" · model image {image.get('width')}x{image.get('height')}" if image.get("width") else ""
-    return (
-        f"prompt {prompt if prompt is not None else '—'}{estimated} · "
-        f"completion {step.completion_tokens if step.completion_tokens is not None else '—'}{seen}"
-    )
 
 
 # -- suite report -----------------------------------------------------------------------------------
@@ -438,7 +222,7 @@ def _suite_body(suite: SuiteResults, links: list[str | None]) -> str:
         ("Started", _e(_when(suite.started_at))),
         ("Wall time", _e(wall)),
         ("Task time", _e(_seconds(sum(r.seconds for r in results)))),
-        ("Time per stage", _stage_table(_stage_totals(r.timings for r in results))),
+        ("Time per stage", _stage_table(stage_totals(r.timings for r in results))),
         (
             "Tokens",
             f"{sum(r.prompt_tokens or 0 for r in results):,} prompt · "
@@ -457,7 +241,7 @@ def _suite_body(suite: SuiteResults, links: list[str | None]) -> str:
         rows.append(
             f'<tr data-task="{_e(result.task_id)}"><td>{_e(result.task_id)}</td><td>{_e(result.goal)}</td>'
             f'<td>{_e(result.device)}</td><td><span class="badge {verdict[0]}">{verdict[1]}</span></td>'
-            f"<td>{_status(result.status)}<br>{_e(result.reason)}</td>"
+            f"<td>{_status(result.status)}<br>{_e(result.reason)}{attempt_note(result.attempt, result.retries)}</td>"
             f'<td class="num">{result.steps}</td><td class="num">{_seconds(result.seconds)}</td>'
             f'<td class="num">{tokens}</td><td><ul class="notes">{checks}</ul></td><td>{run}</td></tr>'
         )
@@ -469,96 +253,3 @@ def _suite_body(suite: SuiteResults, links: list[str | None]) -> str:
         f'<dl class="facts">{fact_html}</dl><h2>Tasks</h2>'
         f'<table id="results"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
-
-
-# -- shared pieces ----------------------------------------------------------------------------------
-
-
-def _page(title: str, body: str) -> str:
-    template = Template(resources.files("guiagent.tasks").joinpath("report_template.html").read_text("utf-8"))
-    return template.substitute(title=_e(title), body=body, generator=_e("guiagent report"))
-
-
-def _write(target: Path, text: str) -> None:
-    """Write atomically, so a report being regenerated is never seen half-written."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, target)
-
-
-def _embed(path: Path) -> tuple[str, tuple[int, int]]:
-    """A screenshot as a JPEG data URI no wider than ``MAX_IMAGE_WIDTH``, and its original size."""
-    with Image.open(path) as image:
-        size = image.size
-        picture = image.convert("RGB")
-    if picture.width > MAX_IMAGE_WIDTH:
-        height = max(1, round(picture.height * MAX_IMAGE_WIDTH / picture.width))
-        picture = picture.resize((MAX_IMAGE_WIDTH, height), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    picture.save(buffer, "JPEG", quality=_JPEG_QUALITY, optimize=True)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"), size
-
-
-def _stage_totals(timings: Iterable[dict[str, float]]) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    for one in timings:
-        for stage, seconds in one.items():
-            totals[stage] = totals.get(stage, 0.0) + seconds
-    order = {stage: i for i, stage in enumerate(STAGES)}
-    return dict(sorted(totals.items(), key=lambda kv: order.get(kv[0], len(order))))
-
-
-def _stage_table(timings: dict[str, float]) -> str:
-    if not timings:
-        return '<span class="muted">no timings</span>'
-    total = sum(timings.values()) or 1.0
-    rows = [(_e(stage), f"{seconds:.3f} s", f"{100 * seconds / total:.0f}%") for stage, seconds in timings.items()]
-    rows.append(("<b>total</b>", f"<b>{sum(timings.values()):.3f} s</b>", ""))
-    cells = "".join(f'<tr><td>{a}</td><td class="num">{b}</td><td class="num">{c}</td></tr>' for a, b, c in rows)
-    return f'<table class="timings">{cells}</table>'
-
-
-def _kv_table(data: dict[str, Any]) -> str:
-    rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(_compact(v))}</td></tr>" for k, v in data.items())
-    return f'<table class="kv">{rows}</table>'
-
-
-def _inline(data: dict[str, Any]) -> str:
-    return " · ".join(f'<span class="muted">{_e(k)}</span> {_e(_compact(v))}' for k, v in data.items()) or "—"
-
-
-def _json_lines(actions: list[dict[str, Any]]) -> str:
-    return f"<pre>{_e(chr(10).join(json.dumps(a, ensure_ascii=False) for a in actions) or '—')}</pre>"
-
-
-def _status(status: str) -> str:
-    return f'<span class="badge status-{_e(status)}">{_e(status or "unknown")}</span>'
-
-
-def _compact(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _pct(value: float, size: int) -> str:
-    return f"{100 * value / size:.4f}%" if size else "0%"
-
-
-def _seconds(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {rest:02d} s"
-
-
-def _when(stamp: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(stamp)) if stamp else "—"
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _e(value: Any) -> str:
-    """Escape anything for HTML text and attribute values (model output is untrusted)."""
-    return html.escape("" if value is None else str(value), quote=True)

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(xvfb xclip chromium)
+apt_packages=(xvfb xclip chromium tmux)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -e ".[dev,local,android,desktop]"
+python -m pip install --quiet -e ".[dev,local,android,desktop,ray,mcp]"
 
 ruff check .
 ruff format --check .

@@ -5,9 +5,16 @@ Both import their heavy dependencies (torch, transformers; httpx) only when used
 
 from .base import ModelBackend, ModelReply, ModelRequest
 
-__all__ = ["ModelBackend", "ModelReply", "ModelRequest", "OpenAICompatibleBackend", "TransformersBackend"]
+__all__ = [
+    "FailoverBackend",
+    "ModelBackend",
+    "ModelReply",
+    "ModelRequest",
+    "OpenAICompatibleBackend",
+    "TransformersBackend",
+]
 
-_LAZY = {"OpenAICompatibleBackend": ".openai_compat", "TransformersBackend": ".local"}
+_LAZY = {"FailoverBackend": ".failover", "OpenAICompatibleBackend": ".openai_compat", "TransformersBackend": ".local"}
 
 
 def __getattr__(name: str) -> object:

@@ -13,7 +13,19 @@ from collections.abc import Sequence
 
 from guiagent.actions.errors import ActionError, ConfigError, GuiAgentError
 
-from . import adb_cmd, device_cmd, eval_cmd, grounding_cmd, parse_cmd, prompt_cmd, replay_cmd, report_cmd, run_cmd
+from . import (
+    adb_cmd,
+    device_cmd,
+    eval_cmd,
+    grounding_cmd,
+    mcp_cmd,
+    parse_cmd,
+    prompt_cmd,
+    replay_cmd,
+    report_cmd,
+    run_cmd,
+    script_cmd,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -28,7 +40,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Vision-language models operating Android phones and desktops.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    modules = (run_cmd, eval_cmd, replay_cmd, report_cmd, grounding_cmd, parse_cmd, prompt_cmd, device_cmd, adb_cmd)
+    from . import doctor_cmd
+
+    modules = (
+        run_cmd,
+        eval_cmd,
+        doctor_cmd,
+        replay_cmd,
+        report_cmd,
+        grounding_cmd,
+        parse_cmd,
+        prompt_cmd,
+        device_cmd,
+        adb_cmd,
+        script_cmd,
+        mcp_cmd,
+    )
     for module in modules:
         module.register(subparsers)
     return parser

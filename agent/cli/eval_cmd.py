@@ -9,10 +9,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
+from guiagent.agent.console import make_console, print_path
+
+from . import config_file
 from .device_cmd import adb_options
+from .eval_scale import add_scale_options, run_scaled, wants_scale
+from .eval_table import result_line, results_table, why_failed
 from .run_cmd import add_history_option, add_model_options, build_backend, build_family
 
 __all__ = ["register"]
@@ -29,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("suite", metavar="SUITE", help="shipped suite name, folder of task files, or suite YAML")
     parser.add_argument(
-        "--device", required=True, help="device(s), comma-separated: virtual,virtual or android:A,android:B"
+        "--device", default=None, help="device(s), comma-separated: virtual,virtual or android:A,android:B (or --pool)"
     )
     parser.add_argument("--adb-host", default="127.0.0.1", help="adb server host")
     parser.add_argument("--adb-port", type=int, default=None, help="adb server port (default 5037)")
@@ -37,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--task", action="append", default=[], help="run only this task id (repeatable)")
     add_history_option(parser)
     parser.add_argument("--out", default=None, help="results folder (default eval-results/SUITE-TIMESTAMP)")
-    parser.set_defaults(handler=run_eval)
+    add_scale_options(parser)
+    config_file.enable(parser, "eval", run_eval)
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -54,6 +59,8 @@ def run_eval(args: argparse.Namespace) -> int:
     from guiagent.tasks.spec import TaskSpec
     from guiagent.tasks.suite import load_suite
 
+    if wants_scale(args) or not args.device:  # a pool, several endpoints, Ray, --resume or --shard
+        return run_scaled(args)
     if args.adb_port is None:
         args.adb_port = int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037"))
     suite = load_suite(args.suite).select(args.task)
@@ -62,7 +69,7 @@ def run_eval(args: argparse.Namespace) -> int:
     family = build_family(args, "desktop" if kinds == {"desktop"} else "android")
     backend = build_backend(args, family)
     out = Path(args.out or f"eval-results/{suite.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    console = Console(stderr=True)
+    console = make_console()
     model = {"id": backend.model_id, "backend": type(backend).__name__}
     unreachable = endpoint_unreachable(backend)
     if unreachable is not None:
@@ -96,9 +103,7 @@ def run_eval(args: argparse.Namespace) -> int:
         bar = progress.add_task(f"{suite.name} on {', '.join(devices)}", total=len(suite.tasks))
 
         def on_result(result: TaskResult) -> None:
-            line = Text("✓ ", style="green") if result.success else Text("✗ ", style="red")
-            line.append(f"{result.task_id} ({result.status}, {result.steps} steps, {result.seconds:.1f} s)")
-            progress.console.print(line)
+            progress.console.print(result_line(result))
             progress.advance(bar)
 
         try:
@@ -149,23 +154,12 @@ def endpoint_unreachable(backend: Any) -> str | None:
 
 
 def _print_paths(console: Console, out: Path, report: Path) -> None:
-    console.print(Text(f"results: {out / 'results.json'}\nreport:  {report}"))
+    print_path(console, out / "results.json", "results: ")
+    print_path(console, report, "report:  ")
 
 
 def _print_table(console: Console, results: list[Any], rate: float) -> None:
-    table = Table(title=f"Suite results: {rate:.0%} succeeded")
-    for column in ("task", "success", "status", "steps", "seconds", "model s", "tokens", "checks"):
-        table.add_column(column)
-    for r in results:
-        failed = [c["name"] for c in r.checks if not c["passed"]]
-        table.add_row(
-            Text(r.task_id),
-            Text("yes", style="green") if r.success else Text("no", style="red"),
-            Text(r.status),
-            str(r.steps),
-            f"{r.seconds:.1f}",
-            f"{r.timings.get('model', 0.0):.1f}",
-            f"{r.prompt_tokens}+{r.completion_tokens}",
-            Text("-" if not r.checks else "all passed" if not failed else "failed: " + ", ".join(failed)),
-        )
-    console.print(table)
+    console.print(results_table(results, rate, console.width))
+    for result in results:
+        if not result.success:
+            console.print(Text("  ✗ ", style="red") + Text(f"{result.task_id}: {why_failed(result)}"))

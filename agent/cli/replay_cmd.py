@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from guiagent.actions.errors import ConfigError
+from guiagent.agent.console import print_path, shown_path
 
+from . import config_file
 from .device_cmd import adb_options, add_device_options
 from .run_cmd import _secrets as read_secrets
 from .run_cmd import add_model_options, build_backend, build_family
@@ -62,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     replay.add_argument("--out", default="runs", help="folder for the replay's trajectory (default ./runs)")
     replay.add_argument("--no-report", action="store_true", help="do not write the HTML report")
-    replay.set_defaults(handler=run_replay)
+    config_file.enable(replay, "replay", run_replay)
 
     demo = subparsers.add_parser(
         "demo",
@@ -76,7 +79,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_replay(args: argparse.Namespace) -> int:
     """Replay a run; exit 0 when it finished like the recording."""
-    from guiagent.agent.display import TerminalHooks
+    from guiagent.agent.console import make_console
+    from guiagent.agent.display import ReplayHooks
     from guiagent.agent.safety import ConfirmPolicy
     from guiagent.agent.trajectory import Trajectory
     from guiagent.envs.devices import open_env, parse_device
@@ -99,7 +103,8 @@ def run_replay(args: argparse.Namespace) -> int:
         confirm=ConfirmPolicy.from_flag(args.confirm),
         allow_unfinished=args.allow_unfinished,
     )
-    secrets = read_secrets(needed_secrets(Trajectory.load(run_dir)))
+    recorded = Trajectory.load(run_dir)
+    secrets = read_secrets(needed_secrets(recorded))
     regrounder = None
     backend = None
     if args.model or args.base_url:
@@ -107,44 +112,59 @@ def run_replay(args: argparse.Namespace) -> int:
         family = build_family(args, "desktop" if kind == "desktop" else "android")
         backend = build_backend(args, family)
         regrounder = Regrounder(backend, family)
-    console = Console(stderr=True)
-    hooks = TerminalHooks(console)
+    console = make_console()
+    hooks = ReplayHooks(console, total=len(recorded.steps))
     try:
         with open_env(args.device, **adb_options(args)) as env:
+            hooks.start()
             trajectory = replay(run_dir, env, args.out, config, regrounder, hooks=hooks, secrets=secrets)
     finally:
+        hooks.finish()
         if backend is not None:
             backend.close()
     _summarise(console, trajectory)
     if not args.no_report:
-        console.print(f"report:  {write_run_report(trajectory.folder)}")
+        print_path(console, write_run_report(trajectory.folder), "report:  ")
     return _EXIT.get(trajectory.status, 1)
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    """Replay the bundled run on a virtual phone."""
-    from guiagent.tasks.demo import run_demo
+    """Replay the bundled run on a virtual phone, each step printed as it is replayed."""
+    from guiagent.agent.console import make_console
+    from guiagent.agent.display import ReplayHooks
+    from guiagent.agent.trajectory import Trajectory
+    from guiagent.tasks.demo import bundled_run, run_demo
 
-    console = Console(stderr=True)
-    console.print("Starting a virtual phone and replaying a recorded 15-step run on it...")
-    trajectory, report = run_demo(Path(args.out))
+    console = make_console()
+    total = len(Trajectory.load(bundled_run()).steps)
+    console.print(Text(f"Replaying a recorded {total}-step agent run on an embedded virtual phone (no model needed)."))
+    hooks = ReplayHooks(console, total=total)
+    started = time.monotonic()
+
+    def ready(name: str) -> None:
+        hooks.waiting.stop()
+        console.print(Text("  ✓ ", style="green") + Text(f"{name} is up ({time.monotonic() - started:.1f} s)"))
+        hooks.start()
+
+    hooks.waiting.start(Text("Starting a virtual phone and an adb server…"))
+    try:
+        trajectory, report = run_demo(Path(args.out), hooks=hooks, on_ready=ready)
+    finally:
+        hooks.finish()
     _summarise(console, trajectory)
-    console.print(f"report:  {report}")
-    print(report, file=sys.stdout)
+    print_path(console, report, "report:  ")
+    print(shown_path(report), file=sys.stdout)
     return _EXIT.get(trajectory.status, 1)
 
 
 def _summarise(console: Console, trajectory: object) -> None:
+    """The outcome line and the replay's folder (the steps were printed as they happened)."""
     from guiagent.agent.trajectory import Trajectory
 
     assert isinstance(trajectory, Trajectory)
     run = trajectory.run
-    style = "green" if run.status == "success" else "red"
+    style = "bold green" if run.status == "success" else "bold red"
     total = (run.finished_at or run.started_at) - run.started_at
-    for step in trajectory.steps:
-        note = escape("; ".join(step.notes))
-        error = f"  [red]{escape(step.error.message)}[/red]" if step.error else ""
-        console.print(f"  step {step.index:>2}: {escape(str(step.actions_device))}  [dim]{note}[/dim]{error}")
-    steps = len(trajectory.steps)
-    console.print(f"[bold {style}]{run.status}[/bold {style}]: {escape(run.reason)} ({steps} steps, {total:.1f} s)")
-    console.print(f"replay:  {trajectory.folder}")
+    line = Text(run.status, style=style) + Text(f": {run.reason} ({len(trajectory.steps)} steps, {total:.1f} s)")
+    console.print(line)
+    print_path(console, trajectory.folder, "replay:  ")

@@ -11,8 +11,11 @@ from typing import Any
 from guiagent.actions.errors import ConfigError
 from guiagent.actions.families import ModelFamily, family_class, get_family, infer_family
 
-from .arg_types import non_blank, non_negative_int, positive_int, positive_seconds
+from . import config_file
+from .agent_options import add_agent_options, agent_config
+from .arg_types import non_blank, non_negative_int, positive_seconds
 from .device_cmd import adb_options, add_device_options
+from .extra_body import extra_body
 from .parse_cmd import add_pixel_limits, family_options
 
 __all__ = ["DEFAULT_MODEL", "add_history_option", "add_model_options", "build_backend", "build_family", "register"]
@@ -35,6 +38,13 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pad", action="store_true", help="pad screenshots instead of resizing them")
     parser.add_argument("--image-format", choices=["jpeg", "png"], default="jpeg", help="image encoding over HTTP")
     parser.add_argument("--timeout", type=positive_seconds, default=120.0, help="seconds per model request (HTTP)")
+    parser.add_argument(
+        "--extra-body",
+        type=extra_body,
+        default=None,
+        metavar="JSON",
+        help="fields added to every request body as given, e.g. '{\"top_k\": 1}', or @FILE holding the JSON",
+    )
     add_pixel_limits(parser)
 
 
@@ -59,9 +69,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("task", metavar="TASK", type=non_blank, help="what to do, in words")
     add_device_options(parser)
     add_model_options(parser)
-    parser.add_argument("--max-steps", type=positive_int, default=30, help="step limit (default 30)")
-    parser.add_argument("--time-limit", type=positive_seconds, default=None, help="seconds before giving up")
-    add_history_option(parser)
+    add_agent_options(parser)
     parser.add_argument("--dry-run", action="store_true", help="decide and draw each step, never touch the device")
     parser.add_argument(
         "--confirm",
@@ -79,7 +87,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a secret the task refers to as <secret:NAME>; read from $GUIAGENT_SECRET_NAME or asked for",
     )
     parser.add_argument("--out", default="runs", help="folder for run trajectories (default ./runs)")
-    parser.set_defaults(handler=run_agent)
+    parser.add_argument("--no-report", action="store_true", help="do not write the run's HTML report")
+    config_file.enable(parser, "run", run_agent)
 
 
 def build_family(args: argparse.Namespace, device_kind: str) -> ModelFamily:
@@ -103,8 +112,15 @@ def build_backend(args: argparse.Namespace, family: ModelFamily) -> Any:
         from guiagent.agent.backends.openai_compat import OpenAICompatibleBackend
 
         return OpenAICompatibleBackend(
-            model_id, args.base_url, args.api_key, timeout=args.timeout, image_format=args.image_format
+            model_id,
+            args.base_url,
+            args.api_key,
+            timeout=args.timeout,
+            image_format=args.image_format,
+            extra_body=getattr(args, "extra_body", None),
         )
+    if getattr(args, "extra_body", None):
+        raise ConfigError("--extra-body is sent to an HTTP endpoint: use it with --base-url (or $OPENAI_BASE_URL)")
     check_model_obtainable(model_id)
     from guiagent.agent.backends.local import TransformersBackend
 
@@ -172,29 +188,28 @@ def _secrets(names: list[str]) -> dict[str, str]:
 
 def run_agent(args: argparse.Namespace) -> int:
     """Run the agent; the exit code says how the run ended (0 success, 1 failure or error)."""
+    from guiagent.agent.console import make_console, print_path
     from guiagent.agent.display import TerminalHooks
-    from guiagent.agent.history import HistoryPolicy
     from guiagent.agent.loop import Agent
     from guiagent.agent.safety import ConfirmPolicy
-    from guiagent.agent.settings import AgentConfig
     from guiagent.envs.devices import open_env, parse_device
 
     kind, _ = parse_device(args.device)
     family = build_family(args, "desktop" if kind == "desktop" else "android")
     secrets = _secrets(args.secret)
-    config = AgentConfig(
-        max_steps=args.max_steps,
-        time_limit=args.time_limit,
-        history=HistoryPolicy(max_images=args.history_images),
-        dry_run=args.dry_run,
-        confirm=ConfirmPolicy(args.confirm or "never"),
-        out_dir=Path(args.out),
+    config = agent_config(
+        args, dry_run=args.dry_run, confirm=ConfirmPolicy(args.confirm or "never"), out_dir=Path(args.out)
     )
     backend = build_backend(args, family)
+    console = make_console()
     try:
         with open_env(args.device, **adb_options(args)) as env:
-            agent = Agent(env, backend, family, config, hooks=TerminalHooks(), secrets=secrets)
+            agent = Agent(env, backend, family, config, hooks=TerminalHooks(console), secrets=secrets)
             trajectory = agent.run(args.task)
     finally:
         backend.close()
+    if not args.no_report:
+        from guiagent.tasks.report import write_run_report
+
+        print_path(console, write_run_report(trajectory.folder), "report:     ")
     return _EXIT_BY_STATUS.get(trajectory.status, 1)

@@ -107,5 +107,5 @@ def test_demo_command_from_a_subprocess(adb_server, tmp_path) -> None:
     assert "success: replayed 15 steps" in result.stderr
     html = open(report, encoding="utf-8").read()
     assert (
-        html.count("<img") == 15 and html.count('class="action click"') == 7
+        html.count('<figure class="shot"') == 15 and html.count('class="action click"') == 7
     )  # a screenshot per step, a marker per tap

@@ -25,6 +25,7 @@ from guiagent.agent.cli import report_cmd
 from guiagent.agent.records import ErrorInfo, RunRecord, StepRecord
 from guiagent.agent.trajectory import TrajectoryWriter
 from guiagent.tasks.report import MAX_IMAGE_WIDTH, write_run_report, write_suite_report
+from guiagent.tasks.report_figure import RING
 from tests.fixtures.chromium import Chromium
 
 PHONE = (1080, 2400)
@@ -57,8 +58,9 @@ window.addEventListener('load', () => {
                       ring: centre(g.querySelector('.ring')), end: end ? centre(end) : null, box: shot.box, screen: shot.screen,
                       stroke: getComputedStyle(g.querySelector('.ring')).stroke});
     }
-    for (const l of fig.querySelectorAll('.label')) out.labels.push({step: +l.dataset.step, type: l.dataset.type, text: l.textContent});
+    if (fig.querySelector('.label')) out.labels_on_picture = true;
   }
+  for (const l of document.querySelectorAll('li.label')) out.labels.push({step: +l.dataset.step, type: l.dataset.type, index: +l.dataset.index, text: l.querySelector('.what').textContent});
   out.replies = [...document.querySelectorAll('pre.reply')].map((p) => p.textContent);
   out.thoughts = [...document.querySelectorAll('.thought')].map((p) => p.textContent);
   out.errors = [...document.querySelectorAll('.error')].map((p) => p.textContent);
@@ -247,10 +249,12 @@ def test_run_report_in_chromium(runs: dict[str, Path], chromium: Chromium) -> No
     assert types == [(1, "click"), (2, "swipe"), (5, "long_press"), (8, "click")]
     assert all(m["cls"] == f"action {m['type']}" and m["stroke"] == "rgb(255, 40, 90)" for m in layout["marks"])
     _assert_markers_on_actions(layout)
-    labels = {(label["step"], label["type"]): label["text"] for label in layout["labels"]}
-    assert labels[(3, "type")] == "type \"hello <b>world</b> & 'friends'\""
-    assert labels[(5, "key")] == "2. key enter" and labels[(5, "long_press")] == "1. long_press"
-    assert labels[(9, "terminate")] == "terminate success"
+    # What each action was is listed under its picture, numbered as its marker; no text is drawn on the picture.
+    assert "labels_on_picture" not in layout
+    labels = {(label["step"], label["type"]): (label["index"], label["text"]) for label in layout["labels"]}
+    assert labels[(3, "type")] == (1, "type \"hello <b>world</b> & 'friends'\"")
+    assert labels[(5, "key")] == (2, "key enter") and labels[(5, "long_press")] == (1, "long_press (300, 2000)")
+    assert labels[(9, "terminate")] == (1, "terminate success")
     assert any("ParseError: no <tool_call> in reply (sent back to the model)" in e for e in layout["errors"])
     assert any("DeviceError: tap failed (not sent to the model)" in e for e in layout["errors"])
 
@@ -269,12 +273,11 @@ def test_screenshot_shows_markers_on_targets(runs: dict[str, Path], chromium: Ch
 
     for mark in clicks:
         cx, cy = mark["ring"]
-        ring = [picture.getpixel((round(cx + dx), round(cy + dy))) for dx, dy in ((14, 0), (-14, 0), (0, 14), (0, -14))]
-        assert all(near(c, MARK) for c in ring), (mark, ring)
-        # Just outside the ring and its white halo (and off the swipe arrow): the blue target disc, radius 60 device px = 20 CSS px.
-        disc = [
-            picture.getpixel((round(cx + dx), round(cy + dy))) for dx, dy in ((-19, 0), (19, 0), (13, 13), (-13, 13))
-        ]
+        for dx, dy in ((1, 0), (-1, 0), (0, 1)):  # the ring (2.5 px wide) crosses RING-1..RING+1 in every direction
+            ring = [picture.getpixel((round(cx + dx * r), round(cy + dy * r))) for r in (RING - 1, RING, RING + 1)]
+            assert any(near(c, MARK) for c in ring), (mark, ring)
+        # Inside the ring's gap (and off the swipe arrow): the blue target disc, radius 60 device px = 20 CSS px, not hidden.
+        disc = [picture.getpixel((round(cx + dx), round(cy + dy))) for dx, dy in ((0, 0), (-12, 0), (9, 9), (-9, 9))]
         assert all(near(c, TARGET, 90) for c in disc), (mark, disc)
 
 
