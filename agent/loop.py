@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from guiagent.actions.errors import (
     ActionError,
@@ -33,7 +33,6 @@ from guiagent.actions.errors import (
     UnsupportedAction,
 )
 from guiagent.actions.families import ModelFamily, get_family
-from guiagent.actions.messages import Message, TextPart
 from guiagent.actions.types import Action, Answer, CallUser, Terminate, Type, Wait
 from guiagent.envs.base import Env, Observation
 
@@ -42,7 +41,7 @@ from .backends.base import DeadlineReached, ModelBackend, ModelRequest
 from .history import History, PastStep
 from .hooks import AgentHooks, LoopGuard, StepOutcome, declined_reason
 from .images import prepare_image
-from .records import ErrorInfo, RunRecord, StepRecord
+from .records import ErrorInfo, RunRecord, StepRecord, message_json
 from .secret_screens import SecretScreens
 from .server_checks import check_image_tokens
 from .settings import AgentConfig
@@ -208,7 +207,7 @@ class Agent:
         messages, images, tokens = state.history.build(state.task, screen, image, state.feedback)
         record.model_image = {"width": plan.model.width, "height": plan.model.height, "padded": plan.padded}
         record.estimated_prompt_tokens = tokens
-        record.prompt = [_message_json(m, index=record.index) for m in messages]
+        record.prompt = [message_json(m) for m in messages]
         record.timings["preprocess"] = time.perf_counter() - started
         request = ModelRequest(
             messages,
@@ -382,14 +381,3 @@ class Agent:
         writer = TrajectoryWriter(out_dir / run_id, record, self.redactor)
         self.hooks.run_started(record, writer.folder)
         return writer
-
-
-def _message_json(message: Message, index: int) -> dict[str, Any]:
-    """A prompt message as recorded: text verbatim, images by slot key and size."""
-    content: list[dict[str, Any]] = []
-    for part in message.content:
-        if isinstance(part, TextPart):
-            content.append({"type": "text", "text": part.text})
-        else:
-            content.append({"type": "image", "key": part.key, "width": part.width, "height": part.height})
-    return {"role": message.role, "content": content}

@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["STAGES", "ErrorInfo", "RunRecord", "RunStatus", "StepRecord", "stage_totals"]
+from guiagent.actions.messages import Message, TextPart
+
+__all__ = ["STAGES", "ErrorInfo", "RunRecord", "RunStatus", "StepRecord", "message_json", "stage_totals"]
 
 STAGES = ("capture", "preprocess", "model", "parse", "act", "settle")
 """The phases of a step, in order; ``StepRecord.timings`` has one entry per phase that ran."""
@@ -112,3 +114,15 @@ class RunRecord(BaseModel):
     guiagent_version: str = ""
     kind: Literal["agent", "replay"] = "agent"
     source: str | None = None
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """A prompt message as trajectories record it (``StepRecord.prompt``): text verbatim, images by slot key
+    and size — the pixels are the step's screenshot, saved beside it."""
+    content: list[dict[str, Any]] = []
+    for part in message.content:
+        if isinstance(part, TextPart):
+            content.append({"type": "text", "text": part.text})
+        else:
+            content.append({"type": "image", "key": part.key, "width": part.width, "height": part.height})
+    return {"role": message.role, "content": content}

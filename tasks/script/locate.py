@@ -26,16 +26,17 @@ from typing import Any
 
 from guiagent.actions.errors import ActionError
 from guiagent.actions.families import ModelFamily
-from guiagent.actions.messages import CURRENT_IMAGE, Message, TextPart
+from guiagent.actions.messages import CURRENT_IMAGE, Message
 from guiagent.agent.backends.base import ModelBackend, ModelRequest
 from guiagent.agent.images import prepare_image
+from guiagent.agent.records import message_json
 from guiagent.envs.base import Observation
 from guiagent.envs.hierarchy import UiNode
 
 from .cache import CacheEntry, NodeRef, Patch
 from .errors import GroundingFailed
 
-__all__ = ["Grounding", "Verdict", "ground", "message_json", "node_at", "verify"]
+__all__ = ["Grounding", "Verdict", "ground", "node_at", "verify"]
 
 GROUNDING_TOKENS = 256
 """A grounding answer is one point or box: far fewer tokens than an agent step."""
@@ -221,14 +222,3 @@ def ground(
 
 def _add(total: int | None, more: int | None) -> int | None:
     return more if total is None else total + (more or 0)
-
-
-def message_json(message: Message) -> dict[str, Any]:
-    """A prompt message as trajectories record it: text verbatim, images by slot key and size."""
-    content: list[dict[str, Any]] = []
-    for part in message.content:
-        if isinstance(part, TextPart):
-            content.append({"type": "text", "text": part.text})
-        else:
-            content.append({"type": "image", "key": part.key, "width": part.width, "height": part.height})
-    return {"role": message.role, "content": content}

@@ -35,10 +35,10 @@ from guiagent.actions.families import ModelFamily
 from guiagent.actions.messages import CURRENT_IMAGE, Message, TextPart
 from guiagent.agent.backends.base import ModelBackend, ModelReply, ModelRequest
 from guiagent.agent.images import prepare_image
+from guiagent.agent.records import message_json
 from guiagent.envs.base import Observation
 
 from .errors import ScriptQueryError
-from .locate import message_json
 
 __all__ = ["QueryAnswer", "Schema", "ask_model", "response_format"]
 
