@@ -334,7 +334,8 @@ DRIVER = (
 
 def test_ctrl_c_keeps_what_was_done_then_resume_finishes(dataset: Path, scripted_server, tmp_path: Path) -> None:
     family = get_family("qwen2.5-vl-mobile")
-    scripted_server.script = [script_for(lambda body: family)] * len(CASES)
+    # Spare entries: a request in flight when Ctrl-C lands takes one and its answer is never recorded.
+    scripted_server.script = [script_for(lambda body: family)] * (2 * len(CASES))
     scripted_server.latency = 0.25
     out = tmp_path / "interrupted"
     command = [sys.executable, "-c", DRIVER, "eval-grounding", str(dataset), "--family", "qwen2.5-vl-mobile"]
