@@ -134,9 +134,20 @@ class QueryCheck(_Check):
     def _one_expectation(self) -> QueryCheck:
         if sum(v is not None for v in (self.equals, self.contains, self.matches)) != 1:
             raise ValueError("give exactly one of equals, contains, matches")
-        if self.matches is not None:
-            re.compile(self.matches)
         return self
+
+    @field_validator("matches")
+    @classmethod
+    def _a_regex(cls, value: str | None) -> str | None:
+        """Tried here, so a bad pattern is refused when the file loads (with its line and field), not mid-run."""
+        if value is not None:
+            try:
+                re.compile(value)
+            except (re.error, OverflowError, RecursionError) as exc:
+                raise ValueError(
+                    f"not a regular expression ({exc}); escape special characters with a backslash"
+                ) from None
+        return value
 
     def run(self, context: CheckContext) -> CheckResult:
         query = getattr(context.env, "query", None)

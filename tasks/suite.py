@@ -103,7 +103,10 @@ def _tasks_in_file(path: Path) -> tuple[list[TaskSpec], str]:
     if isinstance(data, dict) and "tasks" in data:
         entries = data["tasks"]
         if not isinstance(entries, list):
-            raise TaskFileError(f"{path}: 'tasks' must be a list", str(path), None, "tasks")
+            line, _ = resolve(node, ("tasks",))
+            raise TaskFileError(
+                f"{path}, line {line}: field tasks: must be a list of task files or tasks", str(path), line, "tasks"
+            )
         tasks = []
         for index, entry in enumerate(entries):
             if isinstance(entry, str):
@@ -132,6 +135,15 @@ def _listed_file(suite_file: Path, node: yaml.Node | None, index: int, entry: st
         raise TaskFileError(
             f"{suite_file}, line {line}: field tasks.{index}: {entry!r} is outside the suite's folder {folder}; "
             "list task files by paths inside it (copy or move the file there)",
+            str(suite_file),
+            line,
+            f"tasks.{index}",
+        )
+    if not candidate.is_file():
+        line, _ = resolve(node, ("tasks", index))
+        raise TaskFileError(
+            f"{suite_file}, line {line}: field tasks.{index}: no task file {entry!r} in {folder}; list task files "
+            "by their paths relative to the suite file",
             str(suite_file),
             line,
             f"tasks.{index}",

@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from guiagent.actions.errors import TaskFileError
 from guiagent.agent.cli import main
 from guiagent.tasks.spec import load_task
 from guiagent.tasks.suite import builtin_suites, load_suite
-from tests.faults.helpers import Lost, nothing_lost
+from tests.faults.helpers import nothing_lost
 
 FILES = 1_000
 CLI_SAMPLE = 40
@@ -265,15 +264,6 @@ def outcome(path: Path, raw: bytes, loader: Any) -> tuple[str, str | None]:
     return "loaded", None
 
 
-@pytest.mark.xfail(
-    raises=Lost,
-    strict=True,
-    reason="task-file loading defects (issue 9 fault report): invalid UTF-8 raises UnicodeDecodeError "
-    "(tasks/yaml_lines.py load_yaml); a character YAML forbids gives a two-line TaskFileError with no line "
-    "(PyYAML's ReaderError has .position, no mark); an explicit tag on a wrong value (`!!int text`) raises "
-    "PyYAML's ValueError; `matches:` holding an invalid regex raises re.error (tasks/checks.py QueryCheck); "
-    "`tasks:` that is not a list has no line (tasks/suite.py)",
-)
 def test_fuzzed_task_files_fail_with_typed_errors(tmp_path: Path, figures, capsys) -> None:
     rng = random.Random(SEED)
     seeds = seed_files()

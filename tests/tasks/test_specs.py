@@ -105,3 +105,37 @@ def test_suite_files_list_tasks_inline_or_by_path(tmp_path: Path) -> None:
         TaskFileError, match=r"line 9: field tasks.1.success.0.answer_contains: Input should be a valid string"
     ):
         load_suite(bad)
+
+
+@pytest.mark.parametrize(
+    "raw, line, message",
+    [
+        (b"id: a\ngoal: caf\xe9\nsuccess:\n  - text_on_screen: x\n", 2, "not UTF-8 (byte 0xe9"),
+        (b"id: a\ngoal: x\x07y\nsuccess:\n  - text_on_screen: x\n", 2, "character U+0007 is not allowed"),
+        (b"id: a\ngoal: x\nmax_steps: !!int ten\nsuccess:\n  - text_on_screen: x\n", 3, "!!int cannot take 'ten'"),
+        (
+            b"id: a\ngoal: x\nsuccess:\n  - query: getprop ro.product.model\n    matches: '[unclosed'\n",
+            4,
+            "not a regular expression",
+        ),
+    ],
+)
+def test_unreadable_values_are_refused_with_their_line(tmp_path: Path, raw: bytes, line: int, message: str) -> None:
+    """Each of these raised an untyped exception (UnicodeDecodeError, ValueError, re.error) or gave no line."""
+    file = tmp_path / "task.yaml"
+    file.write_bytes(raw)
+    with pytest.raises(TaskFileError) as info:
+        load_task(file)
+    assert info.value.line == line and message in str(info.value), str(info.value)
+    assert str(info.value).startswith(f"{file}, line {line}") and "\n" not in str(info.value)
+
+
+def test_a_suite_whose_tasks_are_not_a_list_or_name_a_missing_file(tmp_path: Path) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("name: s\ntasks: one.yaml\n")
+    with pytest.raises(TaskFileError, match=r"suite.yaml, line 2: field tasks: must be a list"):
+        load_suite(suite)
+    suite.write_text("name: s\ntasks:\n  - one.yaml\n")
+    with pytest.raises(TaskFileError, match=r"suite.yaml, line 3: field tasks.0: no task file 'one.yaml'") as info:
+        load_suite(suite)
+    assert info.value.field == "tasks.0"
