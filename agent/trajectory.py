@@ -7,15 +7,18 @@ Layout of a run folder::
     step-0001.png       each step's screenshot (lossless), written before its step line
 
 A run killed at any moment (SIGKILL included) leaves a folder whose ``steps.jsonl`` holds every finished
-step. Reading it back, only a half-written last line (no newline: the write was cut short) is skipped and
-counted; any other line that does not read as a step is damage, and a ``TrajectoryError`` names the file
-and line, so a trajectory is never silently shorter than what was written. Secrets are redacted before
-anything is written.
+step. Reading it back, only a half-written last line (no newline: the write was cut short) of a run still
+``running`` is skipped and counted; any other line that does not read as a step -- a cut last line of a run
+that recorded how it ended included -- is damage, and a ``TrajectoryError`` names the file and line, so a
+trajectory is never silently shorter than what was written. Each field is checked as it is read
+(``records``: finite timestamps, screen sizes of positive ints, prompts in the shape written), so the
+report and replay never meet a value they cannot use. Secrets are redacted before anything is written.
 
 A step's ``screenshot`` field names a file of its own run folder: a plain file name (``step-0001.png``),
 never ``../``, an absolute path, or a symlink resolving outside the folder. Reading a run folder refuses
 anything else with a ``TrajectoryError`` naming the line, so neither ``report`` (which embeds the image)
-nor ``replay`` (which compares the device with it) can be pointed at another file on this machine.
+nor ``replay`` (which compares the device with it) can be pointed at another file on this machine. Both read
+it through ``Trajectory.read_screenshot``: a PNG or WebP whose claimed size is checked before it is decoded.
 """
 
 from __future__ import annotations
@@ -38,23 +41,30 @@ from guiagent.actions.errors import TrajectoryError
 from guiagent.actions.types import Action
 
 from .files import write_atomic
-from .records import RunRecord, StepRecord
+from .records import MAX_SIDE, RunRecord, StepRecord
 
 if TYPE_CHECKING:
     from PIL import Image
 
 __all__ = [
+    "MAX_SCREENSHOT_BYTES",
+    "MAX_SCREENSHOT_PIXELS",
     "Redactor",
     "Trajectory",
     "TrajectoryError",
     "TrajectoryWriter",
     "guiagent_version",
     "new_run_id",
+    "read_image",
     "secret_names",
 ]
 
 RUN_FILE = "run.json"
 STEPS_FILE = "steps.jsonl"
+MAX_SCREENSHOT_PIXELS = 50_000_000
+"""The most pixels a recorded screenshot may have (an 8K screen is 33M): a larger claim is a decompression bomb."""
+MAX_SCREENSHOT_BYTES = 256 * 2**20
+"""The largest screenshot file read (50M pixels of uncompressed RGBA are 200 MB)."""
 _PLACEHOLDER = re.compile(r"<secret:([^<>\s]+)>")
 
 
@@ -276,24 +286,30 @@ class Trajectory:
     def load(cls, folder: str | Path) -> Trajectory:
         """Read a run folder, skipping a half-written last line (counted in ``skipped_lines``).
 
+        Only a run still ``running`` can end in a half-written line (it was killed mid-append): a run that
+        recorded how it ended wrote every line whole first, so there a cut last line is damage.
+
         Raises:
             FileNotFoundError: the folder has no ``run.json``.
-            TrajectoryError: ``run.json`` is not a run record, or a line of ``steps.jsonl`` other than a
-                half-written last one is not a step.
+            TrajectoryError: ``run.json`` is not a run record (or not a readable file), ``steps.jsonl`` is not
+                a readable file, a line of it other than a half-written last one is not a step, or the last line
+                of a finished run is cut short.
         """
         path = Path(folder)
         run_file = path / RUN_FILE
         if not run_file.exists():
             raise FileNotFoundError(f"{path} is not a guiagent run folder (no {RUN_FILE})")
         try:
-            run = RunRecord.model_validate_json(run_file.read_bytes())
+            run = RunRecord.model_validate_json(_read_file(run_file))
         except ValidationError as exc:
             raise TrajectoryError(
                 f"{run_file} is not a guiagent run record: {_first_error(exc)}; restore it from a copy",
                 str(run_file),
             ) from None
-        steps, skipped = _read_steps(path / STEPS_FILE)
-        return cls(path, run, steps, skipped)
+        steps, cut = _read_steps(path / STEPS_FILE)
+        if cut is not None:
+            _check_cut(run, steps, path / STEPS_FILE, cut)
+        return cls(path, run, steps, 0 if cut is None else 1)
 
     def screenshot_path(self, step: StepRecord) -> Path | None:
         """Where a step's screenshot is, if it was saved.
@@ -312,23 +328,54 @@ class Trajectory:
             )
         return self.folder / step.screenshot
 
+    def read_screenshot(self, step: StepRecord) -> Image.Image | None:
+        """A step's screenshot, decoded in full (RGB); None when the step recorded none.
+
+        Replay compares the device with it and the report embeds it: both read it here, so a file that is
+        missing, a folder, not a PNG or WebP, truncated, or too large to decode safely (a decompression
+        bomb) is one typed error naming the file, never a library exception halfway through either.
+
+        Raises:
+            TrajectoryError: the recorded file is not a readable screenshot of this run folder.
+        """
+        path = self.screenshot_path(step)
+        if path is None:
+            return None
+        return read_image(path, f"step {step.index}")
+
     @property
     def status(self) -> str:
         """How the run ended ("running" if it never said)."""
         return self.run.status
 
 
-def _read_steps(path: Path) -> tuple[list[StepRecord], int]:
-    """Every step line; only a last line cut short (no newline, not a step) is skipped, any other bad line raises."""
-    if not path.exists():
-        return [], 0
+def _read_file(path: Path) -> bytes:
+    """The bytes of a run folder's file; a folder or an unreadable file in its place is a ``TrajectoryError``."""
+    problem = _outside_folder(path.name, path.parent)
+    if problem:
+        raise TrajectoryError(f"{path} is not a file of its run folder ({problem}); restore it from a copy", str(path))
+    if not path.is_file():
+        raise TrajectoryError(f"{path} is not a file; restore it from a copy of the run", str(path))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise TrajectoryError(f"cannot read {path}: {exc.strerror or exc}; restore it from a copy", str(path)) from None
+
+
+def _read_steps(path: Path) -> tuple[list[StepRecord], int | None]:
+    """Every step line, and the number of a last line cut short (no newline, not a step) if there is one.
+
+    Any other bad line raises; whether a cut last line may be skipped is the caller's call (``_check_cut``).
+    """
+    if not path.exists() and not path.is_symlink():
+        return [], None
     steps: list[StepRecord] = []
     for number, raw, last in _lines(path):
         try:
             step = StepRecord.model_validate_json(raw)
         except ValidationError as exc:
             if last and not raw.endswith(b"\n"):
-                return steps, 1  # the write of this line was cut short (a run killed mid-append)
+                return steps, number  # the write of this line was cut short (a run killed mid-append)
             raise TrajectoryError(
                 f"{path}:{number} is not a step record: {_first_error(exc)}; "
                 "restore the file, or delete that line to drop the step",
@@ -345,7 +392,72 @@ def _read_steps(path: Path) -> tuple[list[StepRecord], int]:
                 number,
             )
         steps.append(step)
-    return steps, 0
+    return steps, None
+
+
+def _check_cut(run: RunRecord, steps: list[StepRecord], path: Path, number: int) -> None:
+    """Refuse a cut last line unless the run was killed while writing it.
+
+    A run that recorded how it ended wrote all its lines whole first; and a ``run.json`` that counts the
+    cut step (``steps`` is the index of the last step written in full) says that line was once whole.
+    """
+    cut_index = steps[-1].index + 1 if steps else 1
+    if run.status != "running":
+        why = f"the run ended {run.status!r}, so every line was written whole"
+    elif run.steps >= cut_index:
+        why = f"{RUN_FILE} records {run.steps} steps written in full"
+    else:
+        return
+    raise TrajectoryError(
+        f"{path}:{number} is cut short ({why}): the file was damaged after the run; restore it from a copy, "
+        "or delete that line to drop the step",
+        str(path),
+        number,
+    )
+
+
+def read_image(path: Path, what: str) -> Image.Image:
+    """The screenshot at ``path`` decoded in full (RGB), its size checked before any pixel is decoded.
+
+    Run folders hold PNG (what the writer saves) or lossless WebP (the bundled demo run); nothing else is
+    opened, so a text file, or ``run.json`` named as a screenshot, is refused, not guessed at.
+
+    Raises:
+        TrajectoryError: not a regular file, larger than ``MAX_SCREENSHOT_BYTES``, not a PNG or WebP image,
+            claiming more than ``MAX_SCREENSHOT_PIXELS`` (or a side above ``MAX_SIDE``: a decompression bomb),
+            truncated or corrupt; the message names the file and ``what`` it is.
+    """
+    import warnings
+
+    from PIL import Image
+
+    def refuse(problem: str) -> TrajectoryError:
+        return TrajectoryError(
+            f"{path} ({what}'s screenshot) {problem}; restore it from a copy of the run, or delete the step's line",
+            str(path),
+        )
+
+    if not path.is_file():
+        raise refuse("is missing" if not path.exists() else "is not a file")
+    try:
+        if path.stat().st_size > MAX_SCREENSHOT_BYTES:
+            raise refuse(f"is larger than {MAX_SCREENSHOT_BYTES // 2**20} MB")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # refused below, never just printed
+            with Image.open(path, formats=_FORMATS) as probe:  # reads the header, decodes no pixel
+                width, height = probe.size
+                if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE and width * height <= MAX_SCREENSHOT_PIXELS):
+                    raise refuse(f"claims {width}x{height} pixels, more than a screenshot can have")
+                probe.verify()  # a PNG's chunks all there, each checksum right
+            with Image.open(path, formats=_FORMATS) as image:
+                return image.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise refuse(f"claims more pixels than a screenshot can have ({exc})") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise refuse(f"is not a readable PNG or WebP image ({type(exc).__name__}: {exc})") from None
+
+
+_FORMATS = ["PNG", "WEBP"]
 
 
 def _outside_folder(name: str, folder: Path) -> str | None:
@@ -367,7 +479,7 @@ def _outside_folder(name: str, folder: Path) -> str | None:
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
     """(line number, raw bytes, is the last line) for each non-blank line; bytes, so nothing is decoded leniently."""
-    lines = path.read_bytes().splitlines(keepends=True)
+    lines = _read_file(path).splitlines(keepends=True)
     while lines and not lines[-1].strip():
         lines.pop()
     for number, raw in enumerate(lines, start=1):

@@ -16,6 +16,10 @@ policy (``ReplayConfig.confirm``; by default only steps the model declared sensi
 ``call_user`` the person answered when recording is put to the person again. Any exception ends the
 replay as ``error`` with its type and message, and propagates unless it is a guiagent error.
 
+Before the first action every recorded screenshot the replay will compare with is read in full; a step that
+performs device actions with no screenshot, or one that is missing, not a PNG, truncated or a decompression
+bomb, refuses the recording with a ``TrajectoryError`` naming the file: a replay never acts blind.
+
 Before each recorded step the replayer waits (briefly, polling) until the screen looks like the step's
 recorded screenshot. That one wait is both the check and the settle: on a match it performs the recorded
 actions at once, scaled to the current screen size; on a mismatch it either stops with a report -- which
@@ -398,11 +402,8 @@ class _Replayer:
         return _Stop(str(status or "success"), f"replayed {index} steps; the recording ended with {ending.type}", True)
 
     def _expected(self, recorded: StepRecord) -> Image.Image | None:
-        path = self.recorded.screenshot_path(recorded)
-        if path is None or not path.exists():
-            return None
-        with Image.open(path) as file:
-            return file.convert("RGB")
+        """The recorded screen (checked by ``_check_screenshots`` before the replay began; read again here)."""
+        return self.recorded.read_screenshot(recorded)
 
     def _divergence(
         self, index: int, recorded: StepRecord, expected: Image.Image | None, look: _Look
@@ -499,7 +500,8 @@ def replay(
     Raises:
         UnfinishedRecording: the recording did not succeed, and ``config.allow_unfinished`` is off.
         ConfigError: the recording types a secret that ``secrets`` does not hold.
-        TrajectoryError: the recording's files do not read back as a run.
+        TrajectoryError: the recording's files do not read back as a run, or a step it would perform has no
+            readable screenshot (every one is read before the first action).
     """
     config = config or ReplayConfig()
     secrets = dict(secrets or {})
@@ -522,6 +524,7 @@ def replay(
             f"{recorded.folder} types the secret(s) {', '.join(missing)}, not given: set {variables} for "
             "guiagent replay (or pass secrets= to replay()); nothing was replayed"
         )
+    _check_screenshots(recorded, plans)
     run_id = new_run_id()
     record = RunRecord(
         id=run_id,
@@ -579,6 +582,29 @@ def replay(
     finally:
         writer.finish(status, reason)
     return Trajectory.load(writer.folder)
+
+
+def _check_screenshots(recorded: Trajectory, plans: Sequence[_Plan]) -> None:
+    """Read every recorded screenshot the replay will compare the device with, before anything is performed.
+
+    A step that performs device actions is only replayed on a screen that matches its screenshot, so one it
+    never recorded, or one that is missing, not a PNG, truncated or a decompression bomb, refuses the whole
+    recording here: a replay never acts blind, and never stops on a bad file halfway through.
+
+    Raises:
+        TrajectoryError: naming the step and the file.
+    """
+    steps_file = recorded.folder / STEPS_FILE
+    for step, plan in zip(recorded.steps, plans, strict=True):
+        if plan.empty:
+            continue  # skipped, the device untouched: its screenshot is never looked at
+        if recorded.read_screenshot(step) is None and plan.actions:
+            names = ", ".join(action.type for action in plan.actions)
+            raise TrajectoryError(
+                f"{steps_file}: step {step.index} performs {names} but recorded no screenshot to check the screen "
+                "against, so it cannot be replayed safely; delete that step's line, or record the run again",
+                str(steps_file),
+            )
 
 
 def _unfinished(recorded: Trajectory) -> str | None:

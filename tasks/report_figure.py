@@ -31,7 +31,7 @@ from PIL import Image
 from guiagent.agent.annotate import marker_points
 from guiagent.agent.describe import action_icon, describe_action, describe_actions
 from guiagent.agent.records import StepRecord
-from guiagent.agent.trajectory import Trajectory
+from guiagent.agent.trajectory import Trajectory, TrajectoryError, read_image
 
 __all__ = ["GAP", "MAX_IMAGE_WIDTH", "RING", "THUMB_HEIGHT", "embed", "figure_html", "timeline_html"]
 
@@ -63,10 +63,16 @@ def _jpeg_uri(picture: Image.Image, quality: int) -> str:
 
 
 def embed(path: Path, limit: int = MAX_IMAGE_WIDTH) -> tuple[str, tuple[int, int]]:
-    """A screenshot as a JPEG data URI no wider than ``limit``, and its original size."""
-    with Image.open(path) as image:
-        size = image.size
-        picture = image.convert("RGB")
+    """A screenshot as a JPEG data URI no wider than ``limit``, and its original size.
+
+    Read through ``read_image``, which checks the size a file claims before decoding it: a report of a run
+    folder holding a decompression bomb or a truncated file shows that step's picture as unavailable.
+
+    Raises:
+        TrajectoryError: the file is not a readable screenshot (missing, not a PNG or WebP, truncated, too large).
+    """
+    picture = read_image(path, "a step")
+    size = picture.size
     if picture.width > limit:
         height = max(1, round(picture.height * limit / picture.width))
         picture = picture.resize((limit, height), Image.Resampling.LANCZOS)
@@ -74,8 +80,7 @@ def embed(path: Path, limit: int = MAX_IMAGE_WIDTH) -> tuple[str, tuple[int, int
 
 
 def _thumbnail(path: Path) -> str:
-    with Image.open(path) as image:
-        picture = image.convert("RGB")
+    picture = read_image(path, "a step")
     picture.thumbnail((THUMB_HEIGHT, THUMB_HEIGHT), Image.Resampling.LANCZOS)
     return _jpeg_uri(picture, _THUMB_QUALITY)
 
@@ -141,8 +146,8 @@ def figure_html(trajectory: Trajectory, step: StepRecord, previous: int | None, 
         return f'<div class="shot-wrap">{missing}{_caption(step)}</div>'
     try:
         uri, (width, height) = embed(path)
-    except OSError as exc:
-        reason = _e(exc.strerror or exc)
+    except TrajectoryError as exc:
+        reason = _e(exc)
         unavailable = f'<div class="noshot">screenshot {_e(step.screenshot)} unavailable: {reason}</div>'
         return f'<div class="shot-wrap">{unavailable}{_caption(step)}</div>'
     screen_w = int(step.screen.get("width") or width)
@@ -180,7 +185,7 @@ def timeline_html(trajectory: Trajectory, steps: Sequence[StepRecord]) -> str:
         if path is not None:
             try:
                 picture = f'<img src="{_thumbnail(path)}" alt="">'
-            except OSError:
+            except TrajectoryError:
                 picture = '<span class="tl-none">unavailable</span>'
             else:
                 picture += _thumb_dots(step)

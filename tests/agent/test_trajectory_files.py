@@ -8,23 +8,30 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import time
+import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
 
-from guiagent.actions.errors import GuiAgentError
-from guiagent.agent.records import RunRecord, StepRecord
+from guiagent.actions.errors import GuiAgentError, TrajectoryError
+from guiagent.actions.messages import ImageSlot, Message, TextPart
+from guiagent.agent.records import RunRecord, StepRecord, message_json
 from guiagent.agent.trajectory import STEPS_FILE, Trajectory, TrajectoryWriter
 from guiagent.tasks.runner import SuiteRun, TaskResult
 from guiagent.tasks.suite import Suite
 
 
-def write_run(folder: Path, steps: int = 3) -> Path:
+def write_run(folder: Path, steps: int = 3, finish: bool = True) -> Path:
+    """A run of ``steps`` steps; ``finish=False`` leaves it ``running``, as a SIGKILLed run does."""
     with TrajectoryWriter(folder, RunRecord(id="r", task="t", started_at=time.time())) as writer:
         for index in range(1, steps + 1):
             writer.append(StepRecord(index=index, started_at=time.time(), timings={"act": 0.1, "capture": 0.2}))
-        writer.finish("success", "done")
+        if finish:
+            writer.finish("success", "done")
     return folder
 
 
@@ -53,7 +60,7 @@ def test_an_undecodable_line_in_the_middle_is_refused_too(tmp_path) -> None:
 
 
 def test_only_a_half_written_last_line_is_skipped(tmp_path) -> None:
-    folder = write_run(tmp_path / "run")
+    folder = write_run(tmp_path / "run", finish=False)  # killed mid-append: the run is still "running"
     path = folder / STEPS_FILE
     whole = path.read_bytes()
     cut = whole[: len(whole) - 40]  # the last line lost its end (and its newline): a write cut short
@@ -65,6 +72,150 @@ def test_only_a_half_written_last_line_is_skipped(tmp_path) -> None:
     with pytest.raises(GuiAgentError) as caught:
         Trajectory.load(folder)
     assert getattr(caught.value, "line", None) == 4
+
+
+def test_a_cut_last_line_of_a_finished_run_is_damage_not_a_kill(tmp_path) -> None:
+    folder = write_run(tmp_path / "run")  # finished "success": every line was written whole before that
+    path = folder / STEPS_FILE
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(TrajectoryError) as caught:
+        Trajectory.load(folder)
+    assert caught.value.line == 3 and f"{path}:3 is cut short" in str(caught.value) and "'success'" in str(caught.value)
+
+
+def test_a_cut_line_that_run_json_counts_as_written_is_damage(tmp_path) -> None:
+    folder = write_run(tmp_path / "run", finish=False)
+    run_file = folder / "run.json"
+    data = json.loads(run_file.read_text(encoding="utf-8"))
+    run_file.write_text(json.dumps({**data, "steps": 3}), encoding="utf-8")  # step 3 was written in full
+    path = folder / STEPS_FILE
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(TrajectoryError, match=r"steps.jsonl:3 is cut short \(run.json records 3 steps"):
+        Trajectory.load(folder)
+
+
+@pytest.mark.parametrize("name", ["run.json", STEPS_FILE])
+def test_a_folder_in_place_of_a_run_file_is_a_typed_error(tmp_path, name) -> None:
+    folder = write_run(tmp_path / "run")
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    with pytest.raises(TrajectoryError) as caught:
+        Trajectory.load(folder)
+    assert caught.value.path == str(folder / name) and "is not a file" in str(caught.value)
+
+
+def test_a_run_file_that_is_a_symlink_out_of_the_folder_is_refused(tmp_path) -> None:
+    folder = write_run(tmp_path / "run")
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    (folder / STEPS_FILE).rename(elsewhere)
+    (folder / STEPS_FILE).symlink_to(elsewhere)
+    with pytest.raises(TrajectoryError, match="not a file of its run folder"):
+        Trajectory.load(folder)
+
+
+def _step_line(**fields: Any) -> str:
+    step = StepRecord(index=1, started_at=time.time(), screen={"width": 1080, "height": 2400, "orientation": 0})
+    return json.dumps({**step.model_dump(mode="json"), **fields}) + "\n"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"started_at": 1e308},  # time.localtime cannot show it (OverflowError in the report)
+        {"started_at": -1},
+        {"screen": {"width": "abc", "height": 800}},  # int() of it in replay and in the report
+        {"screen": {"width": -360, "height": 800}},
+        {"screen": {"width": 0, "height": 0}},
+        {"screen": {"width": 10**9, "height": 1}},
+        {"screen": {"width": 1e308, "height": 800}},
+        {"screen": {"width": True, "height": 800}},
+        {"screen": {"height": 800}},
+        {"model_image": {"width": "x"}},
+        {"prompt": [{"role": "user", "content": "[/b]"}]},  # the report walked the content's parts
+        {"prompt": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+        {"prompt": [{"role": None, "content": []}]},
+        {"prompt": [{"role": "user", "content": ["x"]}]},
+        {"timings": {"model": -1.0}},
+        {"timings": {"x": 1e308}},
+        {"executed": -1},
+    ],
+)
+def test_a_step_field_out_of_its_range_is_refused_on_load(tmp_path, fields: dict[str, Any]) -> None:
+    folder = write_run(tmp_path / "run")
+    path = folder / STEPS_FILE
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[0] = _step_line(**fields)
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(TrajectoryError) as caught:
+        Trajectory.load(folder)
+    assert caught.value.line == 1 and next(iter(fields)) in str(caught.value)
+
+
+@pytest.mark.parametrize("fields", [{"started_at": 1e308}, {"finished_at": -5}, {"steps": -1}])
+def test_a_run_field_out_of_its_range_is_refused_on_load(tmp_path, fields: dict[str, Any]) -> None:
+    folder = write_run(tmp_path / "run")
+    run_file = folder / "run.json"
+    run_file.write_text(json.dumps({**json.loads(run_file.read_text(encoding="utf-8")), **fields}), encoding="utf-8")
+    with pytest.raises(TrajectoryError, match=next(iter(fields))):
+        Trajectory.load(folder)
+
+
+def test_what_the_agent_records_still_reads_back(tmp_path) -> None:
+    """The shapes the loop writes (``message_json`` prompts, screen and model-image sizes) pass the checks."""
+    messages = [
+        Message.text("system", "You are a phone agent."),
+        Message("user", (TextPart("Open Notes"), ImageSlot("current", 1092, 2408))),
+    ]
+    record = StepRecord(
+        index=1,
+        started_at=time.time(),
+        screenshot="step-0001.png",
+        screen={"width": 1080, "height": 2400, "orientation": 0},
+        model_image={"width": 1092, "height": 2408, "padded": False},
+        prompt=[message_json(m) for m in messages],
+        timings={"capture": 0.01, "model": 1.5},
+        executed=1,
+    )
+    with TrajectoryWriter(tmp_path / "run", RunRecord(id="r", task="t", started_at=time.time())) as writer:
+        writer.save_screenshot(1, Image.new("RGB", (1080, 2400), "white"))
+        writer.append(record)
+        writer.finish("success", "done")
+    loaded = Trajectory.load(tmp_path / "run")
+    assert loaded.steps == [record] and loaded.run.finished_at is not None
+    assert loaded.read_screenshot(loaded.steps[0]).size == (1080, 2400)  # type: ignore[union-attr]
+
+
+def _bomb() -> bytes:
+    """A valid PNG claiming 100000x100000 pixels (a decompression bomb: its data is a few bytes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 16)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _damage(path: Path, how: str) -> None:
+    raw = path.read_bytes()
+    path.unlink()
+    if how == "folder":
+        path.mkdir()
+    elif how != "deleted":
+        path.write_bytes({"empty": b"", "text": b"not an image\n", "cut": raw[: len(raw) // 2], "bomb": _bomb()}[how])
+
+
+@pytest.mark.parametrize("how", ["folder", "empty", "text", "cut", "bomb", "deleted"])
+def test_a_damaged_screenshot_reads_as_a_typed_error_naming_it(tmp_path, how: str) -> None:
+    with TrajectoryWriter(tmp_path / "run", RunRecord(id="r", task="t", started_at=time.time())) as writer:
+        name = writer.save_screenshot(1, Image.new("RGB", (360, 800), "white"))
+        writer.append(StepRecord(index=1, started_at=time.time(), screenshot=name))
+        writer.finish("success", "done")
+    _damage(tmp_path / "run" / name, how)
+    loaded = Trajectory.load(tmp_path / "run")
+    with pytest.raises(TrajectoryError) as caught:
+        loaded.read_screenshot(loaded.steps[0])
+    assert caught.value.path == str(tmp_path / "run" / name) and "\n" not in str(caught.value)
 
 
 def test_a_run_json_that_does_not_validate_is_a_typed_error(tmp_path) -> None:

@@ -40,7 +40,7 @@ from guiagent.agent.loop import Agent
 from guiagent.agent.settings import AgentConfig
 from guiagent.agent.trajectory import Trajectory
 from guiagent.envs.android import AndroidEnv
-from tests.faults.helpers import PHONE, Lost, PathWatch, device_input, nothing_lost, say, small_phone
+from tests.faults.helpers import PHONE, PathWatch, device_input, nothing_lost, say, small_phone
 
 TRAJECTORIES = 1_000
 SEED = "guiagent-faults-trajectories"
@@ -387,16 +387,6 @@ def work(adb_port: int, jobs: list[tuple[int, str, str]], outside: str) -> list[
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    raises=Lost,
-    strict=True,
-    reason="run-folder reading defects (issue 9 fault report): a recorded screenshot that is a folder, empty, "
-    "not an image, truncated or a decompression bomb raises out of replay mid-run (tasks/replay.py _expected); "
-    "run.json that is a folder raises IsADirectoryError (agent/trajectory.py Trajectory.load); report raises "
-    "DecompressionBombError (tasks/report.py _embed), OverflowError on out-of-range timestamps, ValueError on a "
-    "non-numeric screen size, AttributeError on a prompt whose content is a string; replay reports success for "
-    "a finished recording whose last step line is cut short",
-)
 def test_fuzzed_trajectories_give_typed_errors_and_stay_in_their_folder(
     virtual_phone_factory, adb_server, scripted_server, tmp_path, figures
 ) -> None:

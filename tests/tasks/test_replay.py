@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import struct
 import subprocess
 import sys
+import zlib
+from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from guiagent.actions.errors import TrajectoryError
 from guiagent.actions.families import get_family
 from guiagent.agent.backends.openai_compat import OpenAICompatibleBackend
 from guiagent.agent.trajectory import Trajectory
@@ -77,6 +84,49 @@ def test_a_scripted_model_regrounds_the_shifted_steps_and_finishes(
     assert all(s.actions_device[0]["y"] - recorded[s.index].actions_device[0]["y"] == 120 for s in moved)
     state = connected.phone.state
     assert state.notes[0] == "Buy oat milk" and state.wifi_on is False
+
+
+def _bomb() -> bytes:
+    """A valid PNG claiming 100000x100000 pixels (a decompression bomb: its data is a few bytes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 16)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _damage_third_screenshot(folder: Path, how: str) -> Path:
+    """Damage step 3's screenshot (steps 1 and 2 would act before replay reached it); returns its path."""
+    path = folder / "step-0003.webp"
+    raw = path.read_bytes()
+    path.unlink()
+    if how == "folder":
+        path.mkdir()
+    elif how == "not recorded":
+        steps = folder / "steps.jsonl"
+        lines = [json.loads(line) for line in steps.read_text(encoding="utf-8").splitlines()]
+        lines[2]["screenshot"] = None
+        steps.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    elif how != "deleted":
+        path.write_bytes({"empty": b"", "text": b"not an image\n", "cut": raw[: len(raw) // 2], "bomb": _bomb()}[how])
+    return path
+
+
+@pytest.mark.parametrize("how", ["folder", "empty", "text", "cut", "bomb", "deleted", "not recorded"])
+def test_a_damaged_screenshot_refuses_the_recording_before_the_first_action(
+    virtual_phone, adb_server, tmp_path, how: str
+) -> None:
+    folder = shutil.copytree(bundled_run(), tmp_path / "recorded")
+    path = _damage_third_screenshot(folder, how)
+    with AndroidEnv(virtual_phone.serial, adb_port=adb_server.port) as env:
+        with pytest.raises(TrajectoryError) as refused:
+            replay(folder, env, tmp_path / "replays", ReplayConfig(wait=1.0))
+    message = str(refused.value)
+    assert "\n" not in message and ("step 3" in message or str(path) in message), message
+    assert not any(argv[:1] in (["input"], ["monkey"], ["am"]) for argv in virtual_phone.phone.executed)
+    assert not (tmp_path / "replays").exists()  # refused before a replay folder was written
 
 
 def test_screen_difference_is_resolution_independent() -> None:

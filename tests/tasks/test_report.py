@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
+import struct
 import time
+import zlib
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from guiagent.actions.errors import ConfigError
-from guiagent.agent.cli import report_cmd
+from guiagent.agent.cli import main, report_cmd
 from guiagent.agent.records import ErrorInfo, RunRecord, StepRecord
 from guiagent.agent.trajectory import TrajectoryWriter
 from guiagent.tasks.report import MAX_IMAGE_WIDTH, write_run_report, write_suite_report
@@ -403,3 +406,54 @@ def test_empty_run_and_missing_folder(tmp_path: Path) -> None:
     assert "No steps were recorded." in text and "model server unreachable" in text and "status-error" in text
     with pytest.raises(ConfigError, match="not a guiagent run folder"):
         write_run_report(tmp_path / "nothing-here")
+
+
+def _bomb() -> bytes:
+    """A valid PNG claiming 100000x100000 pixels (a decompression bomb: its data is a few bytes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 16)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_damaged_screenshot_shows_as_unavailable(runs: dict[str, Path], tmp_path: Path) -> None:
+    folder = shutil.copytree(runs["phone"], tmp_path / "run")
+    (folder / "report.html").unlink(missing_ok=True)
+    (folder / "step-0001.png").write_bytes(_bomb())
+    (folder / "step-0002.png").unlink()
+    (folder / "step-0002.png").mkdir()
+    raw = (folder / "step-0003.png").read_bytes()
+    (folder / "step-0003.png").write_bytes(raw[: len(raw) // 2])
+    (folder / "step-0004.png").write_text("not an image\n", encoding="utf-8")
+    text = write_run_report(folder).read_text(encoding="utf-8")
+    for index in (1, 2, 3, 4):
+        assert f"screenshot step-{index:04d}.png unavailable" in text
+    assert (
+        "claims more pixels than a screenshot can have" in text
+        and text.count('<span class="tl-none">unavailable</span>') == 5  # and step 7's, deleted
+    )
+
+
+@pytest.mark.parametrize(
+    "file, fields",
+    [
+        ("run.json", {"started_at": 1e308}),  # time.localtime: OverflowError
+        ("steps.jsonl", {"started_at": 1e308}),
+        ("steps.jsonl", {"screen": {"width": "abc", "height": 800}}),  # int(): ValueError
+        ("steps.jsonl", {"prompt": [{"role": "user", "content": "[/b]"}]}),  # str has no .get
+    ],
+)
+def test_a_record_field_out_of_range_is_a_one_line_error_naming_the_folder(
+    runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], file: str, fields: dict[str, Any]
+) -> None:
+    folder = shutil.copytree(runs["phone"], tmp_path / "run")
+    path = folder / file
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] = json.dumps({**json.loads(lines[0] if file == "steps.jsonl" else path.read_text("utf-8")), **fields})
+    path.write_text("\n".join(lines if file == "steps.jsonl" else lines[:1]) + "\n", encoding="utf-8")
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(folder) in err and next(iter(fields)) in err, err
