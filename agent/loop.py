@@ -112,6 +112,9 @@ class Agent:
         self.family = get_family(family) if isinstance(family, str) else family
         self.config = config or AgentConfig()
         self.hooks = hooks or AgentHooks()
+        self.last_trajectory: Trajectory | None = None
+        """The latest run's record, set even when ``run`` raised: a caller that catches the exception can
+        still name the run folder and its steps."""
         self.secrets = dict(secrets or {})
         self.redactor = Redactor(self.secrets)
 
@@ -133,8 +136,9 @@ class Agent:
             raise
         finally:
             run = writer.finish(status, reason, answer)
+            self.last_trajectory = Trajectory(writer.folder, run, state.steps)
             self.hooks.run_finished(run)
-        return Trajectory(writer.folder, run, state.steps)
+        return self.last_trajectory
 
     def _loop(self, state: _RunState) -> tuple[str, str, str | None]:
         """Step until the model ends the run or a limit is hit; returns (status, reason, answer)."""

@@ -29,9 +29,10 @@ from guiagent.actions.errors import ConfigError, GuiAgentError
 from guiagent.agent.files import write_atomic
 from guiagent.agent.loop import Agent
 from guiagent.agent.records import stage_totals
+from guiagent.agent.trajectory import Trajectory
 from guiagent.envs.base import Env
 
-from .checks import CheckContext, evaluate
+from .checks import CheckContext, CheckResult, evaluate
 from .setup import apply_setup, stop_programs, stop_started_programs
 from .spec import TaskSpec
 from .suite import Suite
@@ -79,27 +80,46 @@ def run_task(task: TaskSpec, env: Env, make_agent: AgentFactory, out_dir: Path) 
         return TaskResult(**base, success=False, status="error", reason=f"setup failed: {exc}")
     except Exception as exc:  # noqa: BLE001 - a bug in setup still ends as this task's row
         return TaskResult(**base, success=False, status="error", reason=f"setup failed: {_describe(exc)}")
+    agent: Agent | None = None
     try:
         agent = make_agent(env, task)
         trajectory = agent.run(task.goal, out_dir / "runs")
         checks = evaluate(list(task.success), CheckContext(env, trajectory, task.folder))
     except Exception as exc:  # noqa: BLE001 - one task's crash is its row, not the suite's end
-        seconds = time.monotonic() - started
-        return TaskResult(**base, success=False, status="error", reason=_describe(exc), seconds=seconds)
+        crashed = agent.last_trajectory if agent is not None else None
+        if crashed is None:
+            seconds = time.monotonic() - started
+            return TaskResult(**base, success=False, status="error", reason=_describe(exc), seconds=seconds)
+        return _row(base, crashed, out_dir, started, False, "error", _describe(exc), [])
     finally:
         stop_programs(programs)
     model_ok = trajectory.status == "success" or not task.require_model_success
     success = model_ok and all(c.passed for c in checks) and trajectory.status not in ("error", "interrupted")
+    return _row(base, trajectory, out_dir, started, success, trajectory.status, trajectory.run.reason or "", checks)
+
+
+def _row(
+    base: dict[str, str],
+    trajectory: Trajectory,
+    out_dir: Path,
+    started: float,
+    success: bool,
+    status: str,
+    reason: str,
+    checks: Sequence[CheckResult],
+) -> TaskResult:
+    """A task's row with its run's folder, steps, timings and tokens: a crashed run keeps them too."""
+    steps = trajectory.steps
     return TaskResult(
         **base,
         success=success,
-        status=trajectory.status,
-        reason=trajectory.run.reason,
-        steps=len(trajectory.steps),
+        status=status,
+        reason=reason,
+        steps=len(steps),
         seconds=time.monotonic() - started,
-        timings=stage_totals(s.timings for s in trajectory.steps),
-        prompt_tokens=sum(s.prompt_tokens or 0 for s in trajectory.steps),
-        completion_tokens=sum(s.completion_tokens or 0 for s in trajectory.steps),
+        timings=stage_totals(s.timings for s in steps),
+        prompt_tokens=sum(s.prompt_tokens or 0 for s in steps),
+        completion_tokens=sum(s.completion_tokens or 0 for s in steps),
         run_dir=os.path.relpath(trajectory.folder, out_dir),
         checks=[asdict(c) for c in checks],
     )

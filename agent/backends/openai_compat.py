@@ -231,12 +231,19 @@ class OpenAICompatibleBackend(ModelBackend):
                 f"the server's answer has no choices[0].message.content: {str(data)[:300]}", self.model_id
             ) from None
         if isinstance(content, list):  # some servers return content parts
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        usage = data.get("usage") or {}
+            content = "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+        if content is not None and not isinstance(content, str):
+            raise ModelUnavailable(
+                f"the server's choices[0].message.content is {type(content).__name__}, not text: {str(content)[:300]}",
+                self.model_id,
+            )
+        usage = data.get("usage")
+        if not isinstance(usage, dict):
+            usage = {}
         return ModelReply(
             text=content or "",
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
+            prompt_tokens=_token_count(usage.get("prompt_tokens")),
+            completion_tokens=_token_count(usage.get("completion_tokens")),
             seconds=seconds,
             model=str(data.get("model") or self.model_id),
             prepare_seconds=prepared,
@@ -244,6 +251,17 @@ class OpenAICompatibleBackend(ModelBackend):
 
     def close(self) -> None:
         self._client.close()
+
+
+def _token_count(value: object) -> int | None:
+    """A token count from ``usage``, or None when the server gave none or something that is not one.
+
+    Usage is advice (it feeds the resize check and the token totals), so a server that fills it with
+    ``null``, text or ``true`` costs those figures, never the run.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _error_text(response: httpx.Response) -> str:

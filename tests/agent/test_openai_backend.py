@@ -11,7 +11,7 @@ from guiagent.actions.errors import ConfigError, ModelRequestError, ModelUnavail
 from guiagent.actions.messages import ImageSlot, Message, TextPart
 from guiagent.agent.backends.base import ModelRequest
 from guiagent.agent.backends.openai_compat import OpenAICompatibleBackend
-from tests.fixtures.openai_server import Fail, Stall, data_url_size
+from tests.fixtures.openai_server import Body, Fail, Stall, data_url_size
 
 
 def _request(keep_special_tokens: bool = False) -> ModelRequest:
@@ -109,3 +109,27 @@ def test_wrongly_sized_images_are_refused_before_sending(scripted_server) -> Non
     with pytest.raises(ValueError, match="resize it with the family's plan"):
         OpenAICompatibleBackend("m", scripted_server.url).complete(request)
     assert scripted_server.requests == []
+
+
+def _answer(content: object, usage: object) -> Body:
+    message = {"role": "assistant", "content": content}
+    return Body({"choices": [{"index": 0, "message": message}], "model": "m", "usage": usage})
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [[], "lots", 7, {"prompt_tokens": "12", "completion_tokens": 3.5}, {"prompt_tokens": True}, {"prompt_tokens": -1}],
+)
+def test_odd_usage_costs_the_token_figures_not_the_run(scripted_server, usage: object) -> None:
+    """A 200 answer whose ``usage`` is not an object, or whose counts are not counts, once crashed the run
+    with AttributeError or TypeError; usage is advice, so the reply stands and the counts are unknown."""
+    scripted_server.script = [_answer("CLICK", usage)]
+    reply = OpenAICompatibleBackend("m", scripted_server.url).complete(_request())
+    assert reply.text == "CLICK" and reply.prompt_tokens is None and reply.completion_tokens is None
+
+
+def test_content_that_is_not_text_is_a_typed_error(scripted_server) -> None:
+    scripted_server.script = [_answer({"text": "CLICK"}, {})]
+    backend = OpenAICompatibleBackend("m", scripted_server.url, max_attempts=1)
+    with pytest.raises(ModelUnavailable, match=r"content is dict, not text"):
+        backend.complete(_request())

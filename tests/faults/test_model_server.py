@@ -35,7 +35,7 @@ from guiagent.agent.trajectory import Trajectory
 from guiagent.envs.android import AndroidEnv
 from guiagent.tasks.runner import run_suite
 from guiagent.tasks.suite import load_suite
-from tests.faults.helpers import PHONE, Lost, Steps, command_for, device_input, nothing_lost, say
+from tests.faults.helpers import PHONE, Steps, command_for, device_input, nothing_lost, say
 from tests.faults.model_server import RETRIED, Fault, faulty_server
 
 RUNS = 50
@@ -156,13 +156,6 @@ def audit(out: Path, phone, steps: Steps, server, replies: list[str], fatal: str
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    raises=Lost,
-    strict=True,
-    reason="a 200 answer whose `usage` is not an object, or whose `prompt_tokens` is not an integer, crashes the "
-    "run with AttributeError/TypeError (agent/backends/openai_compat.py _reply, agent/server_checks.py), and the "
-    "suite row then names no run folder and no steps (tasks/runner.py run_task); issue 9 fault report",
-)
 def test_a_failing_model_server_loses_nothing(virtual_phone_factory, adb_server, tmp_path, figures) -> None:
     suite_file = tmp_path / "model-faults.yaml"
     suite_file.write_text(TASK, encoding="utf-8")

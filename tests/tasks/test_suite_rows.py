@@ -71,6 +71,10 @@ def test_a_task_whose_worker_hits_a_plain_exception_still_gets_a_row(virtual_pho
     assert crashed["status"] == "error" and not crashed["success"]
     assert crashed["reason"] == "RuntimeError: backend exploded", crashed
     assert crashed["device"] == f"android:{virtual_phone.serial}"
+    # the row names the crashed run's folder, whose run.json says the same, and its one (crashed) step
+    assert crashed["run_dir"] and crashed["steps"] == 1, crashed
+    crashed_run = json.loads((tmp_path / crashed["run_dir"] / "run.json").read_text())
+    assert crashed_run["status"] == "error" and "backend exploded" in crashed_run["reason"]
     # the crash did not take the device down with it: the tasks after it ran on the same phone
     assert rows["note-create"]["success"] and rows["wifi-off"]["success"], rows
     assert len(run.results) == 3
