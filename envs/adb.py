@@ -543,10 +543,9 @@ class AdbConnection:
         request = service.encode("utf-8")
         request = f"{len(request):04x}".encode() + request
         try:
-            connection = self._device.open_transport(timeout=timeout)
+            sock = self._open_transport(timeout)
         except (self._adb.AdbError, OSError, EOFError) as exc:
             raise _NotSent(f"{type(exc).__name__}: {exc}") from None
-        sock = connection.conn
         try:
             try:
                 sock.sendall(request)
@@ -572,6 +571,22 @@ class AdbConnection:
                 raise _MaybeRan(f"{type(exc).__name__}: {exc}") from None
         finally:
             sock.close()
+
+    def _open_transport(self, timeout: float) -> socket.socket:
+        """A socket to the adb server, switched to this device: one connection and one round trip.
+
+        adbutils' ``open_transport`` first asks the server its version, over a second connection whose
+        close sleeps 10 ms: ~13 ms on every command, most of a cached script step. ``host:transport:``
+        is the request every adb server since 1.0.39 takes.
+        """
+        connection = self._client.make_connection(timeout=timeout)
+        try:
+            connection.send_command(f"host:transport:{self.serial}")
+            connection.check_okay()
+        except BaseException:
+            connection.conn.close()
+            raise
+        return connection.conn
 
     def exec_out(self, command: str, timeout: float | None = None) -> bytes:
         """Binary output of a command over the ``exec:`` service (no shell, no pty, no newline mangling).
