@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from guiagent.actions.errors import TaskFileError
 
@@ -131,24 +131,27 @@ def _listed_file(suite_file: Path, node: yaml.Node | None, index: int, entry: st
     folder = suite_file.parent
     candidate = folder / entry
     if Path(entry).is_absolute() or not _inside(candidate, folder):
-        line, _ = resolve(node, ("tasks", index))
-        raise TaskFileError(
-            f"{suite_file}, line {line}: field tasks.{index}: {entry!r} is outside the suite's folder {folder}; "
-            "list task files by paths inside it (copy or move the file there)",
-            str(suite_file),
-            line,
-            f"tasks.{index}",
+        _refuse_entry(
+            suite_file,
+            node,
+            index,
+            f"{entry!r} is outside the suite's folder {folder}; list task files by "
+            "paths inside it (copy or move the file there)",
         )
     if not candidate.is_file():
-        line, _ = resolve(node, ("tasks", index))
-        raise TaskFileError(
-            f"{suite_file}, line {line}: field tasks.{index}: no task file {entry!r} in {folder}; list task files "
-            "by their paths relative to the suite file",
-            str(suite_file),
-            line,
-            f"tasks.{index}",
+        _refuse_entry(
+            suite_file,
+            node,
+            index,
+            f"no task file {entry!r} in {folder}; list task files by their paths relative to the suite file",
         )
     return candidate
+
+
+def _refuse_entry(suite_file: Path, node: yaml.Node | None, index: int, problem: str) -> NoReturn:
+    line, _ = resolve(node, ("tasks", index))
+    where = f"tasks.{index}"
+    raise TaskFileError(f"{suite_file}, line {line}: field {where}: {problem}", str(suite_file), line, where)
 
 
 def _suite_name(suite_file: Path, node: yaml.Node | None, given: object) -> str:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import time
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from guiagent.agent.records import RunRecord, StepRecord, message_json
 from guiagent.agent.trajectory import STEPS_FILE, Trajectory, TrajectoryWriter
 from guiagent.tasks.runner import SuiteRun, TaskResult
 from guiagent.tasks.suite import Suite
+from tests.fixtures.damaged_images import damaged_image
 
 
 def write_run(folder: Path, steps: int = 3, finish: bool = True) -> Path:
@@ -185,24 +184,13 @@ def test_what_the_agent_records_still_reads_back(tmp_path) -> None:
     assert loaded.read_screenshot(loaded.steps[0]).size == (1080, 2400)  # type: ignore[union-attr]
 
 
-def _bomb() -> bytes:
-    """A valid PNG claiming 100000x100000 pixels (a decompression bomb: its data is a few bytes)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 16)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
 def _damage(path: Path, how: str) -> None:
     raw = path.read_bytes()
     path.unlink()
     if how == "folder":
         path.mkdir()
     elif how != "deleted":
-        path.write_bytes({"empty": b"", "text": b"not an image\n", "cut": raw[: len(raw) // 2], "bomb": _bomb()}[how])
+        path.write_bytes(damaged_image(raw, how))
 
 
 @pytest.mark.parametrize("how", ["folder", "empty", "text", "cut", "bomb", "deleted"])

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from guiagent.agent.trajectory import Trajectory
 from guiagent.envs.android import AndroidEnv
 from guiagent.tasks.demo import PlanBackend, bundled_run
 from guiagent.tasks.replay import Regrounder, ReplayConfig, replay, screen_difference
+from tests.fixtures.damaged_images import damaged_image
 from tests.fixtures.openai_server import request_text
 
 
@@ -86,17 +85,6 @@ def test_a_scripted_model_regrounds_the_shifted_steps_and_finishes(
     assert state.notes[0] == "Buy oat milk" and state.wifi_on is False
 
 
-def _bomb() -> bytes:
-    """A valid PNG claiming 100000x100000 pixels (a decompression bomb: its data is a few bytes)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 16)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
 def _damage_third_screenshot(folder: Path, how: str) -> Path:
     """Damage step 3's screenshot (steps 1 and 2 would act before replay reached it); returns its path."""
     path = folder / "step-0003.webp"
@@ -110,7 +98,7 @@ def _damage_third_screenshot(folder: Path, how: str) -> Path:
         lines[2]["screenshot"] = None
         steps.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     elif how != "deleted":
-        path.write_bytes({"empty": b"", "text": b"not an image\n", "cut": raw[: len(raw) // 2], "bomb": _bomb()}[how])
+        path.write_bytes(damaged_image(raw, how))
     return path
 
 

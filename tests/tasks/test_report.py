@@ -13,9 +13,7 @@ import argparse
 import json
 import re
 import shutil
-import struct
 import time
-import zlib
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from guiagent.agent.trajectory import TrajectoryWriter
 from guiagent.tasks.report import MAX_IMAGE_WIDTH, write_run_report, write_suite_report
 from guiagent.tasks.report_figure import RING
 from tests.fixtures.chromium import Chromium
+from tests.fixtures.damaged_images import decompression_bomb
 
 PHONE = (1080, 2400)
 DESKTOP = (1920, 1080)
@@ -408,21 +407,10 @@ def test_empty_run_and_missing_folder(tmp_path: Path) -> None:
         write_run_report(tmp_path / "nothing-here")
 
 
-def _bomb() -> bytes:
-    """A valid PNG claiming 100000x100000 pixels (a decompression bomb: its data is a few bytes)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 16)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
 def test_a_damaged_screenshot_shows_as_unavailable(runs: dict[str, Path], tmp_path: Path) -> None:
     folder = shutil.copytree(runs["phone"], tmp_path / "run")
     (folder / "report.html").unlink(missing_ok=True)
-    (folder / "step-0001.png").write_bytes(_bomb())
+    (folder / "step-0001.png").write_bytes(decompression_bomb())
     (folder / "step-0002.png").unlink()
     (folder / "step-0002.png").mkdir()
     raw = (folder / "step-0003.png").read_bytes()
