@@ -7,6 +7,11 @@ of encoding on a real phone). Which is faster depends on the phone and the link,
 what it measured; ``bench/capture.py`` compares them). A raw frame in a pixel format we do not know
 falls back to PNG for good.
 
+Settling compares raw frames straight from their bytes (``raw_screencap_signature``: a strided numpy view,
+no copy), and PNG frames by their bytes before decoding them (identical files are identical pixels), and
+decodes only the frame it keeps: a settle takes two frames or more after every action, and with many phones
+in one process what each frame costs the host is what limits how many run at once.
+
 Typed text: ASCII goes through ``input text`` with each argument quoted for the device shell, spaces as
 ``%s`` (Android's escape) and every literal ``%s`` split across two commands so Android cannot read it as
 a space; newlines become Enter presses. Anything else goes through ADBKeyboard's base64 broadcast when
@@ -26,6 +31,7 @@ import io
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -53,8 +59,9 @@ from .android_keys import BUTTON_KEYCODES, keycode
 from .base import Env, Observation, ScreenGeometry
 from .hierarchy import UiNode, parse_hierarchy
 from .imaging import reuse_image_memory
+from .settle import SettleResult, image_signature, pixels_signature, settle_frames
 
-__all__ = ["ADB_KEYBOARD", "AndroidEnv", "decode_raw_screencap"]
+__all__ = ["ADB_KEYBOARD", "AndroidEnv", "decode_raw_screencap", "raw_screencap_signature"]
 
 ADB_KEYBOARD = "com.android.adbkeyboard"
 ADB_KEYBOARD_IME = "com.android.adbkeyboard/.AdbIME"
@@ -72,6 +79,24 @@ def decode_raw_screencap(data: bytes) -> Image.Image:
     Raises:
         ValueError: the data is too short, the format is unknown, or the size does not add up.
     """
+    width, height, header, raw_mode = _raw_layout(data)
+    return Image.frombytes("RGB", (width, height), memoryview(data)[header:], "raw", raw_mode)
+
+
+def raw_screencap_signature(data: bytes) -> np.ndarray:
+    """The settle signature of raw ``screencap`` output without decoding it: equal to
+    ``image_signature(decode_raw_screencap(data))``, from a numpy view of the bytes (~0.2 ms, no copy).
+
+    Raises:
+        ValueError: as ``decode_raw_screencap``.
+    """
+    width, height, header, _ = _raw_layout(data)
+    pixels = np.frombuffer(data, dtype=np.uint8, count=width * height * 4, offset=header)
+    return pixels_signature(pixels.reshape(height, width, 4))
+
+
+def _raw_layout(data: bytes) -> tuple[int, int, int, str]:
+    """(width, height, header length, Pillow raw mode) of raw ``screencap`` output, checked."""
     if len(data) < 12:
         raise ValueError(f"raw screencap is {len(data)} bytes, shorter than its header")
     width, height, pixel_format = (int(v) for v in np.frombuffer(data[:12], dtype="<u4"))
@@ -82,7 +107,55 @@ def decode_raw_screencap(data: bytes) -> Image.Image:
     raw_mode = _RAW_FORMATS.get(pixel_format)
     if raw_mode is None:
         raise ValueError(f"raw screencap pixel format {pixel_format} is not supported")
-    return Image.frombytes("RGB", (width, height), memoryview(data)[header:], "raw", raw_mode)
+    return width, height, header, raw_mode
+
+
+@dataclass
+class _Frame:
+    """One capture, decoded only when it is needed: raw ``screencap`` bytes (layout checked) or a PNG file.
+
+    Args:
+        data: the bytes the device sent.
+        png: whether ``data`` is a PNG file (else raw pixels).
+        device: the env's name, for errors.
+        seconds: how long the capture took.
+        finished: wall-clock time (``time.time()``) when it finished.
+    """
+
+    data: bytes
+    png: bool
+    device: str
+    seconds: float = 0.0
+    finished: float = 0.0
+    _image: Image.Image | None = field(default=None, repr=False)
+
+    def image(self) -> Image.Image:
+        """The frame as an RGB image, decoded on first use (raw: ~1 ms; PNG: ~12 ms for 1080×2400).
+
+        Raises:
+            DeviceError: the PNG does not decode.
+        """
+        if self._image is None:
+            self._image = _decode_png(self.data, self.device) if self.png else decode_raw_screencap(self.data)
+        return self._image
+
+    def signature(self) -> np.ndarray:
+        """The settle signature: from the bytes for a raw frame, from the decoded image for a PNG."""
+        return image_signature(self.image()) if self.png else raw_screencap_signature(self.data)
+
+    def same_as(self, other: _Frame) -> bool:
+        """Byte for byte the same PNG, so the same pixels, known without decoding either (raw frames are
+        cheaper to compare by their signatures than by 10 MB of bytes)."""
+        return self.png and other.png and self.data == other.data
+
+
+def _decode_png(data: bytes, device: str) -> Image.Image:
+    try:
+        png = Image.open(io.BytesIO(data))
+        png.load()  # an RGB PNG is used as decoded: converting it would copy 10 MB for nothing
+        return png if png.mode == "RGB" else png.convert("RGB")
+    except (OSError, ValueError) as exc:
+        raise DeviceError(f"screencap -p returned no image ({exc}): {data[:80]!r}", device) from None
 
 
 class AndroidEnv(Env):
@@ -131,9 +204,30 @@ class AndroidEnv(Env):
     # -- observation -------------------------------------------------------------------------------
 
     def observe(self) -> Observation:
+        return self._observation(self._grab())
+
+    def settle(
+        self,
+        min_wait: float = 0.1,
+        max_wait: float = 3.0,
+        interval: float = 0.05,
+        tolerance: float = 0.002,
+    ) -> SettleResult:
+        """``Env.settle`` (same waits and tolerance), comparing frames before decoding them: only the frame
+        kept becomes an ``Observation`` (and two identical PNGs agree without being decoded at all)."""
+        frame, seconds, stable, frames = settle_frames(
+            self._grab, _Frame.signature, min_wait, max_wait, interval, tolerance, same=_Frame.same_as
+        )
+        return SettleResult(self._observation(frame), seconds, stable, frames)
+
+    def _grab(self) -> _Frame:
         started = time.perf_counter()
-        image = self._capture()
-        elapsed = time.perf_counter() - started
+        frame = self._capture()
+        frame.seconds, frame.finished = time.perf_counter() - started, time.time()
+        return frame
+
+    def _observation(self, frame: _Frame) -> Observation:
+        image = frame.image()
         width, height = image.size
         previous = self._geometry
         turned = previous is not None and (previous.width > previous.height) != (width > height)
@@ -141,35 +235,34 @@ class AndroidEnv(Env):
             self._rotation = self._read_rotation()
         geometry = ScreenGeometry(width, height, orientation=self._rotation * 90, density=self._density)
         self._geometry = geometry
-        return Observation(image, geometry, time.time(), elapsed)
+        return Observation(image, geometry, frame.finished, frame.seconds)
 
-    def _capture(self) -> Image.Image:
+    def _capture(self) -> _Frame:
+        """One frame, not decoded yet: raw ``screencap`` bytes (layout checked) or a ``screencap -p`` PNG."""
         if self._choose_fastest:
             self._choose_fastest = False
             return self._measure_both()
         if self.screenshot_mode == "raw":
             data = self.adb.exec_out("screencap")
             try:
-                return decode_raw_screencap(data)
+                _raw_layout(data)
+                return _Frame(data, False, self.name)
             except ValueError as exc:
                 if not self._fallback_allowed:
                     raise DeviceError(f"raw screencap unusable: {exc}", self.name) from None
                 self.screenshot_mode = "png"
-        data = self.adb.exec_out("screencap -p")
-        try:
-            with Image.open(io.BytesIO(data)) as png:
-                return png.convert("RGB")
-        except (OSError, ValueError) as exc:
-            raise DeviceError(f"screencap -p returned no image ({exc}): {data[:80]!r}", self.name) from None
+        return _Frame(self.adb.exec_out("screencap -p"), True, self.name)
 
-    def _measure_both(self) -> Image.Image:
-        """Capture once each way and keep the faster mode for the rest of the env's life."""
+    def _measure_both(self) -> _Frame:
+        """Capture once each way and keep the faster mode for the rest of the env's life (each timing
+        includes decoding the frame)."""
         timings: dict[str, float] = {}
-        image: Image.Image | None = None
+        frame: _Frame | None = None
         for mode in ("png", "raw"):
             self.screenshot_mode = mode  # type: ignore[assignment]
             started = time.perf_counter()
-            image = self._capture()
+            frame = self._capture()
+            frame.image()
             if self.screenshot_mode != mode:  # raw fell back to PNG: no choice to make
                 break
             timings[mode] = time.perf_counter() - started
@@ -177,8 +270,8 @@ class AndroidEnv(Env):
             self.screenshot_mode = "raw" if timings["raw"] <= timings["png"] else "png"
         shown = ", ".join(f"{m} {t * 1000:.0f} ms" for m, t in timings.items())
         self.capture_choice = f"{self.screenshot_mode} (measured: {shown})"
-        assert image is not None
-        return image
+        assert frame is not None
+        return frame
 
     def window_size(self) -> tuple[int, int]:
         """``wm size`` as the device reports it (the override size when one is set), portrait."""

@@ -254,3 +254,22 @@ def test_stage_totals_sums_each_stage_in_loop_order() -> None:
     totals = stage_totals([{"act": 1.0, "capture": 0.5}, {"model": 2.0, "act": 0.25, "custom": 1.0}])
     assert totals == {"capture": 0.5, "model": 2.0, "act": 1.25, "custom": 1.0}
     assert list(totals) == ["capture", "model", "act", "custom"]
+
+
+def test_screenshots_are_saved_losslessly_and_read_back_pixel_for_pixel(tmp_path) -> None:
+    import numpy as np
+
+    from guiagent.envs.virtual_phone import VirtualPhone
+
+    noise = np.random.default_rng(3).integers(0, 256, (301, 157, 3), dtype=np.uint8)
+    images = [VirtualPhone().screenshot(), Image.fromarray(noise)]
+    with TrajectoryWriter(tmp_path / "run", RunRecord(id="r", task="t", started_at=time.time())) as writer:
+        for index, image in enumerate(images, 1):
+            name = writer.save_screenshot(index, image)
+            writer.append(StepRecord(index=index, started_at=time.time(), screenshot=name))
+        writer.finish("success", "done")
+    loaded = Trajectory.load(tmp_path / "run")
+    for step, image in zip(loaded.steps, images, strict=True):
+        assert (tmp_path / "run" / step.screenshot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # type: ignore[operator]
+        back = loaded.read_screenshot(step)
+        assert back is not None and back.mode == "RGB" and np.array_equal(np.asarray(back), np.asarray(image))

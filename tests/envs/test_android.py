@@ -25,7 +25,9 @@ from guiagent.actions.types import (
     Terminate,
     Type,
 )
-from guiagent.envs.android import AndroidEnv, decode_raw_screencap
+from guiagent.envs import android as android_module
+from guiagent.envs.android import AndroidEnv, decode_raw_screencap, raw_screencap_signature
+from guiagent.envs.settle import image_signature
 from guiagent.envs.virtual_phone import PhoneServer
 from tests.fixtures.phone import ConnectedPhone, wait_for_state
 
@@ -76,6 +78,45 @@ def test_raw_decoder_handles_old_headers_and_refuses_nonsense() -> None:
         decode_raw_screencap(header12 + b"\0" * 7)
     with pytest.raises(ValueError, match="format 9"):
         decode_raw_screencap(np.array([2, 3, 9], dtype="<u4").tobytes() + pixels.tobytes())
+
+
+@pytest.mark.parametrize("pixel_format", [1, 2, 5])
+@pytest.mark.parametrize("header_words", [3, 4])
+def test_the_raw_signature_equals_the_decoded_image_signature(pixel_format: int, header_words: int) -> None:
+    pixels = np.random.default_rng(pixel_format).integers(0, 256, (37, 21, 4), dtype=np.uint8)
+    header = np.array([21, 37, pixel_format, 1][:header_words], dtype="<u4").tobytes()
+    data = header + pixels.tobytes()
+    assert np.array_equal(raw_screencap_signature(data), image_signature(decode_raw_screencap(data)))
+    with pytest.raises(ValueError, match="does not match"):
+        raw_screencap_signature(data[:-1])
+
+
+def test_settle_compares_raw_frames_and_decodes_only_the_one_it_keeps(
+    env: AndroidEnv, virtual_phone: ConnectedPhone, monkeypatch
+) -> None:
+    env.observe()  # the first look chooses the capture mode
+    env.screenshot_mode = "raw"
+    decoded: list[int] = []
+    real_decode = android_module.decode_raw_screencap
+    monkeypatch.setattr(android_module, "decode_raw_screencap", lambda data: decoded.append(1) or real_decode(data))
+    virtual_phone.phone.shell("monkey -p com.guiagent.notes -c android.intent.category.LAUNCHER 1")
+    result = env.settle(min_wait=0.0, max_wait=2.0, interval=0.0)
+    assert result.stable and result.frames >= 2 and len(decoded) == 1
+    assert np.array_equal(np.asarray(result.observation.image), np.asarray(virtual_phone.phone.frame()))
+    assert result.observation.image.size == (1080, 2400) and result.observation.capture_seconds > 0
+
+
+def test_settle_takes_identical_pngs_as_stable_without_decoding_them_again(
+    virtual_phone: ConnectedPhone, adb_server, monkeypatch
+) -> None:
+    decoded: list[int] = []
+    real_decode = android_module._decode_png
+    monkeypatch.setattr(android_module, "_decode_png", lambda *a: decoded.append(1) or real_decode(*a))
+    with AndroidEnv(virtual_phone.serial, adb_port=adb_server.port, screenshot="png") as android:
+        virtual_phone.phone.shell("monkey -p com.android.settings -c android.intent.category.LAUNCHER 1")
+        result = android.settle(min_wait=0.0, max_wait=2.0, interval=0.0)
+    assert result.stable and result.frames >= 2 and len(decoded) == 1
+    assert np.array_equal(np.asarray(result.observation.image), np.asarray(virtual_phone.phone.frame()))
 
 
 def test_tap_toggles_wifi_and_changes_the_screen(env: AndroidEnv, virtual_phone: ConnectedPhone) -> None:
