@@ -259,3 +259,24 @@ def test_frame_cache_and_consistency(phone: VirtualPhone) -> None:
     assert (rgba[..., :3] == np.asarray(first)).all() and (rgba[..., 3] == 255).all()
     tap(phone, text="Notes")
     assert phone.frame() is not first
+
+
+def test_a_screen_that_comes_back_is_not_drawn_or_packed_again(phone: VirtualPhone, monkeypatch) -> None:
+    from guiagent.envs.virtual_phone import display
+
+    drawn: list[object] = []
+    real_render = display.render_frame
+    monkeypatch.setattr(display, "render_frame", lambda *a, **k: drawn.append(a) or real_render(*a, **k))
+    home, home_raw, home_png = phone.frame(), phone.screencap_raw(), phone.screencap_png()
+    tap(phone, text="Notes")
+    notes = phone.frame()
+    assert notes is not home and len(drawn) == 2
+    phone.key("KEYCODE_HOME")  # home again: the same screen, kept with the bytes made from it
+    assert phone.frame() is home and phone.screencap_raw() is home_raw and phone.screencap_png() is home_png
+    assert len(drawn) == 2
+    for package in ("com.android.settings", "com.android.deskclock", "com.android.calculator2"):
+        phone.shell(f"monkey -p {package} -c android.intent.category.LAUNCHER 1")
+        phone.frame()
+    assert len(phone._frames) == display.RECENT_FRAMES  # bounded: older screens are dropped
+    phone.key("KEYCODE_HOME")
+    assert phone.frame() is not home and np.array_equal(np.asarray(phone.frame()), np.asarray(home))
