@@ -16,7 +16,7 @@ policy (``ReplayConfig.confirm``; by default only steps the model declared sensi
 ``call_user`` the person answered when recording is put to the person again. Any exception ends the
 replay as ``error`` with its type and message, and propagates unless it is a guiagent error.
 
-Before the first action every recorded screenshot the replay will compare with is read in full; a step that
+Before the first action every recorded screenshot the replay will compare with is checked whole; a step that
 performs device actions with no screenshot, or one that is missing, not a PNG, truncated or a decompression
 bomb, refuses the recording with a ``TrajectoryError`` naming the file: a replay never acts blind.
 
@@ -501,7 +501,7 @@ def replay(
         UnfinishedRecording: the recording did not succeed, and ``config.allow_unfinished`` is off.
         ConfigError: the recording types a secret that ``secrets`` does not hold.
         TrajectoryError: the recording's files do not read back as a run, or a step it would perform has no
-            readable screenshot (every one is read before the first action).
+            readable screenshot (every one is checked before the first action).
     """
     config = config or ReplayConfig()
     secrets = dict(secrets or {})
@@ -585,11 +585,13 @@ def replay(
 
 
 def _check_screenshots(recorded: Trajectory, plans: Sequence[_Plan]) -> None:
-    """Read every recorded screenshot the replay will compare the device with, before anything is performed.
+    """Check every recorded screenshot the replay will compare the device with, before anything is performed.
 
     A step that performs device actions is only replayed on a screen that matches its screenshot, so one it
     never recorded, or one that is missing, not a PNG, truncated or a decompression bomb, refuses the whole
-    recording here: a replay never acts blind, and never stops on a bad file halfway through.
+    recording here: a replay never acts blind. The check decodes no pixel (each is decoded once, when its
+    step comes); a file whose chunks are all present and checksummed yet whose pixels do not decode (only a
+    crafted one) stops the replay at its step, before that step acts, with the same typed error.
 
     Raises:
         TrajectoryError: naming the step and the file.
@@ -598,7 +600,7 @@ def _check_screenshots(recorded: Trajectory, plans: Sequence[_Plan]) -> None:
     for step, plan in zip(recorded.steps, plans, strict=True):
         if plan.empty:
             continue  # skipped, the device untouched: its screenshot is never looked at
-        if recorded.read_screenshot(step) is None and plan.actions:
+        if not recorded.check_screenshot(step) and plan.actions:
             names = ", ".join(action.type for action in plan.actions)
             raise TrajectoryError(
                 f"{steps_file}: step {step.index} performs {names} but recorded no screenshot to check the screen "

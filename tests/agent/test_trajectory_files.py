@@ -204,6 +204,20 @@ def test_a_damaged_screenshot_reads_as_a_typed_error_naming_it(tmp_path, how: st
     with pytest.raises(TrajectoryError) as caught:
         loaded.read_screenshot(loaded.steps[0])
     assert caught.value.path == str(tmp_path / "run" / name) and "\n" not in str(caught.value)
+    with pytest.raises(TrajectoryError) as checked:  # the check replay makes first, decoding no pixel
+        loaded.check_screenshot(loaded.steps[0])
+    assert checked.value.path == caught.value.path
+
+
+def test_a_whole_screenshot_passes_the_check_and_a_step_without_one_says_so(tmp_path) -> None:
+    with TrajectoryWriter(tmp_path / "run", RunRecord(id="r", task="t", started_at=time.time())) as writer:
+        name = writer.save_screenshot(1, Image.new("RGB", (360, 800), "white"))
+        writer.append(StepRecord(index=1, started_at=time.time(), screenshot=name))
+        writer.append(StepRecord(index=2, started_at=time.time()))
+        writer.finish("success", "done")
+    loaded = Trajectory.load(tmp_path / "run")
+    assert loaded.check_screenshot(loaded.steps[0]) is True
+    assert loaded.check_screenshot(loaded.steps[1]) is False
 
 
 def test_a_run_json_that_does_not_validate_is_a_typed_error(tmp_path) -> None:
