@@ -254,9 +254,9 @@ class Connection:
         thread = threading.Thread(
             target=self._run_service, args=(stream, body), name=f"vphone-{destination[:24]}", daemon=True
         )
+        thread.start()  # before it is listed: ``close`` may join the list from another thread at any moment
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
-        thread.start()
 
     @staticmethod
     def _run_service(stream: Stream, body: Callable[[], None]) -> None:
